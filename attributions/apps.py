@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AttributionsConfig(AppConfig):
+    name = "attributions"
+    verbose_name = "Attributions et bilan"

@@ -1,0 +1,257 @@
+"""Settings, read from the environment.
+
+Nothing set: the embedded default (SQLite in var/, Celery tasks run eagerly, e-mails on
+the console). DATABASE_URL / CELERY_BROKER_URL / EMAIL_URL switch to PostgreSQL, Redis and
+SMTP. DJANGO_ENV=production turns on the hardened settings (SECRET_KEY and ALLOWED_HOSTS
+are then required).
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from csp.constants import NONCE, NONE, SELF
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+
+DJANGO_ENV = env("DJANGO_ENV", default="development")
+PRODUCTION = DJANGO_ENV == "production"
+
+if PRODUCTION:
+    SECRET_KEY = env("SECRET_KEY")
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+    DEBUG = False
+else:
+    # Development only: production refuses to start without its own SECRET_KEY.
+    SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789")
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+    DEBUG = env.bool("DEBUG", default=True)
+
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- Who operates this instance -------------------------------------------------------
+# The State identity (bloc-marque « République française », Marianne) is reserved to State
+# entities and operators. Any other operator (an EPCI hosting its own instance) gets the
+# same DSFR components with a neutral identity, in pages and in PDFs.
+CIL_OPERATOR_IS_STATE = env.bool("CIL_OPERATOR_IS_STATE", default=False)
+CIL_OPERATOR_NAME = env(
+    "CIL_OPERATOR_NAME",
+    default="Ministère chargé du logement" if CIL_OPERATOR_IS_STATE else "Opérateur de la plateforme",
+)
+CIL_SITE_TITLE = "Conférence intercommunale du logement"
+CIL_SITE_TAGLINE = "Orientations, attributions et bilan partagé du logement social"
+CIL_CONTACT_EMAIL = env("CIL_CONTACT_EMAIL", default="contact@cil.example")
+CIL_INVITATION_VALIDITY = timedelta(days=env.int("CIL_INVITATION_VALIDITY_DAYS", default=7))
+
+# --- Applications ---------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "widget_tweaks",
+    "dsfr",
+    "django.forms",
+    "guardian",
+    "django_htmx",
+    "axes",
+    "csp",
+    "cil",
+    "attributions",
+    "conventions",
+    "observatoire",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "cil.middleware.eager_csp_nonce",
+    "django_htmx.middleware.HtmxMiddleware",
+    "cil.tenancy.ConferenceMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "cil.urls"
+WSGI_APPLICATION = "cil.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "cil.context_processors.platform",
+            ],
+        },
+    }
+]
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
+# --- Data -----------------------------------------------------------------------------
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'cil.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Celery ---------------------------------------------------------------------------
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
+if CELERY_BROKER_URL:
+    CELERY_TASK_ALWAYS_EAGER = False
+else:
+    # Embedded default: no broker, tasks run inline in the calling process.
+    CELERY_BROKER_URL = "memory://"
+    CELERY_TASK_ALWAYS_EAGER = True
+    CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "Europe/Paris"
+CELERY_BEAT_SCHEDULE = {
+    "purge-expired-invitations": {
+        "task": "cil.tasks.purge_expired_invitations",
+        "schedule": timedelta(hours=24),
+    },
+}
+
+# --- Accounts -------------------------------------------------------------------------
+AUTH_USER_MODEL = "cil.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
+
+# Brute-force lockout: the 6th wrong password in a row on an account is refused, even with
+# the right one, for AXES_COOLOFF_TIME. Locking on the account (not the IP) because a whole
+# préfecture or EPCI often shares one outgoing address.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "cil.accounts.axes_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_VERBOSE = False
+
+SILENCED_SYSTEM_CHECKS = [
+    # axes.W006 warns that a username-only lockout can be bypassed by rotating user agents or
+    # cookies: not so here, the counter is the (normalised) account name alone. Adding the IP
+    # would lock out every agent behind a préfecture's shared address.
+    "axes.W006",
+]
+
+GUARDIAN_ANONYMOUS_USER_NAME = None
+ANONYMOUS_USER_NAME = None
+
+SESSION_COOKIE_AGE = 60 * 60 * 10
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# --- E-mail ---------------------------------------------------------------------------
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="CIL <ne-pas-repondre@cil.example>")
+SITE_URL = env("SITE_URL", default="http://localhost:8000")
+
+# --- Locale ---------------------------------------------------------------------------
+LANGUAGE_CODE = "fr"
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files ---------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = env("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+MEDIA_URL = "media/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+# Manifest storage rewrites url() inside the DSFR CSS, which breaks its SRI hashes; the
+# files are same-origin anyway (ecosystem-notes §4.4).
+DSFR_USE_INTEGRITY_CHECKSUMS = False
+DSFR_MARK_OPTIONAL_FIELDS = True
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+CIL_TERRITORY_MAX_BYTES = 2 * 1024 * 1024
+
+# --- Security headers -----------------------------------------------------------------
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    # __Host- cookies: Secure, Path=/, no Domain: they cannot be set by a sibling host.
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_SECURE = True
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    CSRF_COOKIE_HTTPONLY = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {"axes": {"level": "WARNING"}},
+}

@@ -1,0 +1,34 @@
+"""Test settings: PostgreSQL (TEST_DATABASE_URL or the local default), eager tasks,
+in-memory mail, fast hashing, and templates that fail on unknown variables."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cil"))
+os.environ.pop("CELERY_BROKER_URL", None)
+os.environ.pop("EMAIL_URL", None)
+os.environ.setdefault("DJANGO_ENV", "development")
+
+from cil.settings import *  # noqa: E402, F403
+from cil.settings import TEMPLATES  # noqa: E402
+
+
+class InvalidTemplateVariable(str):
+    """Fails the render on `{{ unknown_variable }}` (les-emplois does the same)."""
+
+    def __mod__(self, other):
+        raise NameError(f"Variable de gabarit inconnue : {other!r}")
+
+
+TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = InvalidTemplateVariable("%s")
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303 - tests only
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_BROKER_URL = "memory://"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_AUTOREFRESH = True
+SITE_URL = "http://testserver"

@@ -1,0 +1,28 @@
+"""Background jobs of the conference core. They take ids only and re-open the scope."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from cil import emails
+from cil.models import Conference, Invitation
+from cil.tenancy import ConferenceTask, conference_scope
+
+
+@shared_task(base=ConferenceTask, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_invitation_email(*, conference_id: int, invitation_id: int, token: str) -> None:
+    invitation = Invitation.objects.select_related("organisation", "invited_by").filter(pk=invitation_id).first()
+    if invitation is None or not invitation.is_pending:
+        return
+    emails.send_invitation(invitation=invitation, token=token)
+
+
+@shared_task
+def purge_expired_invitations() -> int:
+    """Revoke invitations that expired, conference by conference."""
+    count = 0
+    for conference_id in Conference.objects.values_list("pk", flat=True):
+        with conference_scope(conference_id):
+            count += Invitation.objects.filter(
+                accepted_at=None, revoked_at=None, expires_at__lte=timezone.now()
+            ).update(revoked_at=timezone.now())
+    return count

@@ -1,0 +1,10 @@
+from django.core.exceptions import ValidationError
+
+
+def apply_service_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on its field when the form has it."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)

@@ -1,0 +1,76 @@
+"""What each role can do in a conference, as the tiles of its home page.
+
+One list, filtered by the permission registry: templates never decide what a role may do.
+"""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from cil.permissions import has_permission
+
+
+@dataclass(frozen=True)
+class HomeAction:
+    title: str
+    description: str
+    url_name: str
+    permission: str
+
+
+HOME_ACTIONS: list[HomeAction] = [
+    HomeAction(
+        "Membres par collège",
+        "Les organisations membres de la conférence, réparties dans les trois collèges, et leurs représentants en cours de mandat.",
+        "member_list",
+        "members.view",
+    ),
+    HomeAction(
+        "Représentants et mandats",
+        "Titulaires et suppléants de chaque organisation, avec les dates de leur mandat.",
+        "representative_list",
+        "members.view",
+    ),
+    HomeAction(
+        "Territoire",
+        "Les communes du territoire, les quartiers prioritaires et leurs années de validité.",
+        "territory_detail",
+        "conference.view",
+    ),
+    HomeAction(
+        "Ajouter un membre",
+        "Faire entrer une organisation dans un collège de la conférence.",
+        "member_add",
+        "members.manage",
+    ),
+    HomeAction(
+        "Utilisateurs et rôles",
+        "Inviter une personne d'une organisation membre, modifier ses rôles, désactiver un compte.",
+        "user_list",
+        "users.view",
+    ),
+    HomeAction(
+        "Importer le territoire",
+        "Mettre à jour communes, QPV, membres et seuils annuels à partir d'un fichier territoire/v1.",
+        "territory_upload",
+        "territory.manage",
+    ),
+    HomeAction(
+        "Journal des modifications",
+        "Qui a modifié quoi, quand, dans la conférence.",
+        "audit_log",
+        "audit.view",
+    ),
+]
+
+
+def actions_for(*, conference, roles) -> list[dict]:
+    return [
+        {
+            "title": action.title,
+            "description": action.description,
+            "url": reverse(action.url_name, kwargs={"conference_slug": conference.slug}),
+        }
+        for action in HOME_ACTIONS
+        if has_permission(roles, action.permission)
+    ]
