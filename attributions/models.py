@@ -52,13 +52,25 @@ class RuleRates(TenantModel):
     conference = models.ForeignKey(Conference, on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField("année")
     target_r1 = models.DecimalField(
-        "cible R1 (Q1 hors QPV)", max_digits=5, decimal_places=4, default=DEFAULT_TARGET_R1, validators=RATE_VALIDATORS
+        "cible R1 (Q1 hors QPV)",
+        max_digits=5,
+        decimal_places=4,
+        default=DEFAULT_TARGET_R1,
+        validators=RATE_VALIDATORS,
     )
     target_r2 = models.DecimalField(
-        "cible R2 (hors Q1 en QPV)", max_digits=5, decimal_places=4, default=DEFAULT_TARGET_R2, validators=RATE_VALIDATORS
+        "cible R2 (hors Q1 en QPV)",
+        max_digits=5,
+        decimal_places=4,
+        default=DEFAULT_TARGET_R2,
+        validators=RATE_VALIDATORS,
     )
     target_r3 = models.DecimalField(
-        "cible R3 (prioritaires)", max_digits=5, decimal_places=4, default=DEFAULT_TARGET_R3, validators=RATE_VALIDATORS
+        "cible R3 (prioritaires)",
+        max_digits=5,
+        decimal_places=4,
+        default=DEFAULT_TARGET_R3,
+        validators=RATE_VALIDATORS,
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -26,5 +26,7 @@ def platform(request) -> dict:
     if user is not None and user.is_authenticated:
         context["my_conferences"] = list(conferences_of(user))
         if conference is not None and roles:
-            context["menu"] = menu_for(conference=conference, roles=roles, current_path=request.path)
+            context["menu"] = menu_for(
+                conference=conference, roles=roles, current_path=request.path
+            )
     return context

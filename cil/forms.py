@@ -12,7 +12,9 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 class LoginForm(auth_forms.AuthenticationForm):
     username = forms.EmailField(
         label="Adresse électronique",
-        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email", "class": "fr-input"}),
+        widget=forms.EmailInput(
+            attrs={"autofocus": True, "autocomplete": "email", "class": "fr-input"}
+        ),
     )
     password = forms.CharField(
         label="Mot de passe",
@@ -88,7 +90,9 @@ class InvitationForm(DsfrBaseForm):
 
 class RolesForm(DsfrBaseForm):
     roles = forms.MultipleChoiceField(
-        label="Rôles dans la conférence", choices=RoleName.choices, widget=forms.CheckboxSelectMultiple
+        label="Rôles dans la conférence",
+        choices=RoleName.choices,
+        widget=forms.CheckboxSelectMultiple,
     )
 
 
@@ -130,8 +134,10 @@ class AuditFilterForm(DsfrBaseForm):
 
     def __init__(self, *args, actions, object_types, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", "Toutes")] + list(actions)
-        self.fields["object_type"].choices = [("", "Tous")] + [(t, OBJECT_TYPE_LABELS.get(t, t)) for t in object_types]
+        self.fields["action"].choices = [("", "Toutes"), *actions]
+        self.fields["object_type"].choices = [("", "Tous")] + [
+            (t, OBJECT_TYPE_LABELS.get(t, t)) for t in object_types
+        ]
 
 
 OBJECT_TYPE_LABELS = {

@@ -131,6 +131,9 @@ class QpvYear(TenantModel):
         ordering = ["year"]
         constraints = [models.UniqueConstraint(fields=["qpv", "year"], name="qpvyear_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.qpv_id} : {self.year}"
+
 
 class OrganisationType(models.TextChoices):
     EPCI = "epci", "EPCI"
@@ -171,9 +174,7 @@ class College(models.IntegerChoices):
 class Membership(TenantModel):
     """An organisation member of a conference, in one college."""
 
-    conference = models.ForeignKey(
-        Conference, on_delete=models.PROTECT, related_name="memberships"
-    )
+    conference = models.ForeignKey(Conference, on_delete=models.PROTECT, related_name="memberships")
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="memberships"
@@ -352,9 +353,7 @@ class Invitation(TenantModel):
     Only the SHA-256 of the token is stored; the token itself travels in the e-mail.
     """
 
-    conference = models.ForeignKey(
-        Conference, on_delete=models.PROTECT, related_name="invitations"
-    )
+    conference = models.ForeignKey(Conference, on_delete=models.PROTECT, related_name="invitations")
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     email = models.EmailField("adresse électronique")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
@@ -429,5 +428,6 @@ class AuditEntry(TenantModel):
         indexes = [models.Index(fields=["conference", "-created_at"], name="audit_conf_date")]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
-
+        return (
+            f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+        )

@@ -22,30 +22,38 @@ def conferences_of(user) -> QuerySet[Conference]:
     if not user.is_authenticated:
         return Conference.objects.none()
     return (
-        Conference.objects.filter(accesses__user=user, accesses__is_active=True, accesses__roles__isnull=False)
+        Conference.objects.filter(
+            accesses__user=user, accesses__is_active=True, accesses__roles__isnull=False
+        )
         .distinct()
         .order_by("name")
     )
 
 
 def access_membership(*, membership_id) -> Membership:
-    return get_object_or_404(Membership.objects.select_related("organisation"), public_id=membership_id)
+    return get_object_or_404(
+        Membership.objects.select_related("organisation"), public_id=membership_id
+    )
 
 
 def access_representative(*, representative_id) -> Representative:
     return get_object_or_404(
-        Representative.objects.select_related("membership__organisation"), public_id=representative_id
+        Representative.objects.select_related("membership__organisation"),
+        public_id=representative_id,
     )
 
 
 def access_user_access(*, access_id) -> Access:
     return get_object_or_404(
-        Access.objects.select_related("user__organisation").prefetch_related("roles"), public_id=access_id
+        Access.objects.select_related("user__organisation").prefetch_related("roles"),
+        public_id=access_id,
     )
 
 
 def access_invitation(*, invitation_id) -> Invitation:
-    return get_object_or_404(Invitation.objects.select_related("organisation"), public_id=invitation_id)
+    return get_object_or_404(
+        Invitation.objects.select_related("organisation"), public_id=invitation_id
+    )
 
 
 def memberships_by_college() -> list[tuple[int, str, list[Membership]]]:
@@ -87,7 +95,10 @@ def pending_invitations() -> QuerySet[Invitation]:
 
 
 def member_organisations():
-    return [m.organisation for m in Membership.objects.select_related("organisation").order_by("organisation__name")]
+    return [
+        m.organisation
+        for m in Membership.objects.select_related("organisation").order_by("organisation__name")
+    ]
 
 
 def territory() -> dict:
@@ -96,7 +107,9 @@ def territory() -> dict:
     return {"communes": communes, "qpvs": qpvs}
 
 
-def audit_entries(*, action=None, object_type=None, actor=None, start=None, end=None) -> QuerySet[AuditEntry]:
+def audit_entries(
+    *, action=None, object_type=None, actor=None, start=None, end=None
+) -> QuerySet[AuditEntry]:
     entries = AuditEntry.objects.select_related("actor_organisation")
     if action:
         entries = entries.filter(action=action)

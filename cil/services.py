@@ -105,7 +105,12 @@ def membership_add(
 
 @transaction.atomic
 def membership_update(
-    *, conference: Conference, actor: User | None, membership: Membership, college: int, voting_right: bool
+    *,
+    conference: Conference,
+    actor: User | None,
+    membership: Membership,
+    college: int,
+    voting_right: bool,
 ) -> Membership:
     _same_conference(conference, membership)
     before = audit.snapshot(membership, MEMBERSHIP_FIELDS)
@@ -116,13 +121,19 @@ def membership_update(
     changes = audit.diff(before, audit.snapshot(membership, MEMBERSHIP_FIELDS))
     if changes:
         audit.record(
-            conference=conference, actor=actor, action=AuditAction.UPDATE, obj=membership, changes=changes
+            conference=conference,
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=membership,
+            changes=changes,
         )
     return membership
 
 
 @transaction.atomic
-def membership_remove(*, conference: Conference, actor: User | None, membership: Membership) -> None:
+def membership_remove(
+    *, conference: Conference, actor: User | None, membership: Membership
+) -> None:
     """Remove a member organisation; its people lose their access to this conference."""
     _same_conference(conference, membership)
     accesses = Access.objects.filter(user__organisation=membership.organisation, is_active=True)
@@ -277,7 +288,11 @@ def invitation_create(
         actor=actor,
         action=AuditAction.INVITE,
         obj=invitation,
-        changes={"email": [None, email], "organisation": [None, str(organisation)], "role": [None, role]},
+        changes={
+            "email": [None, email],
+            "organisation": [None, str(organisation)],
+            "role": [None, role],
+        },
     )
     from cil.tasks import send_invitation_email
 
@@ -367,7 +382,9 @@ def _access_with_role(*, conference: Conference, user: User, role: str) -> Acces
 
 
 @transaction.atomic
-def invitation_revoke(*, conference: Conference, actor: User | None, invitation: Invitation) -> None:
+def invitation_revoke(
+    *, conference: Conference, actor: User | None, invitation: Invitation
+) -> None:
     _same_conference(conference, invitation)
     if not invitation.is_pending:
         _fail(None, "Seule une invitation en attente peut être révoquée.")

@@ -26,7 +26,9 @@ if PRODUCTION:
     DEBUG = False
 else:
     # Development only: production refuses to start without its own SECRET_KEY.
-    SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789")
+    SECRET_KEY = env(
+        "SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789"
+    )
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
     DEBUG = env.bool("DEBUG", default=True)
 
@@ -39,7 +41,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CIL_OPERATOR_IS_STATE = env.bool("CIL_OPERATOR_IS_STATE", default=False)
 CIL_OPERATOR_NAME = env(
     "CIL_OPERATOR_NAME",
-    default="Ministère chargé du logement" if CIL_OPERATOR_IS_STATE else "Opérateur de la plateforme",
+    default="Ministère chargé du logement"
+    if CIL_OPERATOR_IS_STATE
+    else "Opérateur de la plateforme",
 )
 CIL_SITE_TITLE = "Conférence intercommunale du logement"
 CIL_SITE_TAGLINE = "Orientations, attributions et bilan partagé du logement social"
@@ -145,7 +149,10 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

@@ -3,25 +3,36 @@ in-memory mail, fast hashing, and templates that fail on unknown variables."""
 
 import os
 
-os.environ.setdefault("DATABASE_URL", os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cil"))
+os.environ.setdefault(
+    "DATABASE_URL", os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cil")
+)
 os.environ.pop("CELERY_BROKER_URL", None)
 os.environ.pop("EMAIL_URL", None)
 os.environ.setdefault("DJANGO_ENV", "development")
 
-from cil.settings import *  # noqa: E402, F403
-from cil.settings import TEMPLATES  # noqa: E402
+from cil.settings import *  # noqa: F403
+from cil.settings import TEMPLATES
 
 
 class InvalidTemplateVariable(str):
-    """Fails the render on `{{ unknown_variable }}` (les-emplois does the same)."""
+    """Fails the render on `{{ unknown_variable }}` (les-emplois does the same).
+
+    django-dsfr's form-field snippets read optional attributes that standard widgets lack
+    (`field.field.widget.group_class`, `widget.attrs.…`, `self.…`): those stay lenient.
+    """
+
+    LENIENT_PREFIXES = ("field.field.widget.", "widget.", "self.", "field.help_text", "errors")
 
     def __mod__(self, other):
-        raise NameError(f"Variable de gabarit inconnue : {other!r}")
+        name = str(getattr(other, "var", other))
+        if name.startswith(self.LENIENT_PREFIXES):
+            return ""
+        raise NameError(f"Variable de gabarit inconnue : {name!r}")
 
 
 TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = InvalidTemplateVariable("%s")
 DEBUG = False
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303 - tests only
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_BROKER_URL = "memory://"
 CELERY_TASK_ALWAYS_EAGER = True

@@ -10,7 +10,11 @@ from cil.tenancy import ConferenceTask, conference_scope
 
 @shared_task(base=ConferenceTask, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_invitation_email(*, conference_id: int, invitation_id: int, token: str) -> None:
-    invitation = Invitation.objects.select_related("organisation", "invited_by").filter(pk=invitation_id).first()
+    invitation = (
+        Invitation.objects.select_related("organisation", "invited_by")
+        .filter(pk=invitation_id)
+        .first()
+    )
     if invitation is None or not invitation.is_pending:
         return
     emails.send_invitation(invitation=invitation, token=token)

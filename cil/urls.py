@@ -7,7 +7,11 @@ account_patterns = [
     path("connexion/", accounts.LoginView.as_view(), name="login"),
     path("deconnexion/", accounts.logout_view, name="logout"),
     path("mot-de-passe/oubli/", accounts.PasswordResetView.as_view(), name="password_reset"),
-    path("mot-de-passe/oubli/envoye/", accounts.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "mot-de-passe/oubli/envoye/",
+        accounts.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
     path(
         "mot-de-passe/reinitialiser/<uidb64>/<token>/",
         accounts.PasswordResetConfirmView.as_view(),
@@ -20,11 +24,17 @@ account_patterns = [
     ),
     path("mot-de-passe/changer/", accounts.PasswordChangeView.as_view(), name="password_change"),
     path(
-        "mot-de-passe/change/", accounts.PasswordChangeDoneView.as_view(), name="password_change_done"
+        "mot-de-passe/change/",
+        accounts.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
     ),
     # The conference is named by `conference`, not `conference_slug`: the invitee is not a
     # member yet, so the tenancy middleware must not require a membership here.
-    path("invitation/<slug:conference>/<str:token>/", accounts.invitation_accept, name="invitation_accept"),
+    path(
+        "invitation/<slug:conference>/<str:token>/",
+        accounts.invitation_accept,
+        name="invitation_accept",
+    ),
 ]
 
 conference_patterns = [
@@ -49,7 +59,9 @@ conference_patterns = [
     path("utilisateurs/", users.user_list, name="user_list"),
     path("utilisateurs/inviter/", users.user_invite, name="user_invite"),
     path("utilisateurs/<uuid:access_id>/", users.user_edit, name="user_edit"),
-    path("utilisateurs/<uuid:access_id>/desactiver/", users.user_deactivate, name="user_deactivate"),
+    path(
+        "utilisateurs/<uuid:access_id>/desactiver/", users.user_deactivate, name="user_deactivate"
+    ),
     path("utilisateurs/<uuid:access_id>/reactiver/", users.user_reactivate, name="user_reactivate"),
     path(
         "invitations/<uuid:invitation_id>/revoquer/",

@@ -81,30 +81,34 @@ def invitation_accept(request, conference: str, token: str):
             return TemplateResponse(request, "registration/invitation_accept.html", context)
         if request.user.is_authenticated and request.user.email != invitation.email:
             context["wrong_user"] = True
-            return TemplateResponse(request, "registration/invitation_accept.html", context, status=403)
+            return TemplateResponse(
+                request, "registration/invitation_accept.html", context, status=403
+            )
 
         form = None if request.user.is_authenticated else InvitationAcceptForm(request.POST or None)
         context["form"] = form
-        if request.method == "POST":
-            if form is None or form.is_valid():
-                try:
-                    if form is None:
-                        user = services.invitation_accept(invitation=invitation, user=request.user)
-                    else:
-                        user = services.invitation_accept(
-                            invitation=invitation,
-                            first_name=form.cleaned_data["first_name"],
-                            last_name=form.cleaned_data["last_name"],
-                            password=form.cleaned_data["password1"],
-                        )
-                except ValidationError as error:
-                    _add_errors(form, error, request)
-                else:
-                    if not request.user.is_authenticated:
-                        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-                    messages.success(request, f"Bienvenue dans l'espace de {conference_obj.name}.")
-                    return redirect("conference_home", conference_slug=conference_obj.slug)
+        if request.method == "POST" and (form is None or form.is_valid()):
+            try:
+                user = _accept(invitation, request.user, form)
+            except ValidationError as error:
+                _add_errors(form, error, request)
+            else:
+                if not request.user.is_authenticated:
+                    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, f"Bienvenue dans l'espace de {conference_obj.name}.")
+                return redirect("conference_home", conference_slug=conference_obj.slug)
         return TemplateResponse(request, "registration/invitation_accept.html", context)
+
+
+def _accept(invitation, user, form):
+    if form is None:
+        return services.invitation_accept(invitation=invitation, user=user)
+    return services.invitation_accept(
+        invitation=invitation,
+        first_name=form.cleaned_data["first_name"],
+        last_name=form.cleaned_data["last_name"],
+        password=form.cleaned_data["password1"],
+    )
 
 
 def _known_email(email: str) -> bool:

@@ -12,7 +12,9 @@ from cil.views.decorators import requires
 @requires("audit.view")
 def audit_log(request):
     form = AuditFilterForm(
-        request.GET or None, actions=AuditAction.choices, object_types=selectors.audit_object_types()
+        request.GET or None,
+        actions=AuditAction.choices,
+        object_types=selectors.audit_object_types(),
     )
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
     entries = selectors.audit_entries(**{k: v for k, v in filters.items() if v})

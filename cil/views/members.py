@@ -30,9 +30,13 @@ def member_add(request):
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
-            messages.success(request, f"{membership.organisation.name} est membre de la conférence.")
+            messages.success(
+                request, f"{membership.organisation.name} est membre de la conférence."
+            )
             return redirect("member_list", conference_slug=request.conference.slug)
-    return TemplateResponse(request, "cil/member_form.html", {"form": form, "title": "Ajouter un membre"})
+    return TemplateResponse(
+        request, "cil/member_form.html", {"form": form, "title": "Ajouter un membre"}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -45,14 +49,21 @@ def member_edit(request, membership_id):
     )
     if request.method == "POST" and form.is_valid():
         services.membership_update(
-            conference=request.conference, actor=request.user, membership=membership, **form.cleaned_data
+            conference=request.conference,
+            actor=request.user,
+            membership=membership,
+            **form.cleaned_data,
         )
         messages.success(request, "Le membre a été mis à jour.")
         return redirect("member_list", conference_slug=request.conference.slug)
     return TemplateResponse(
         request,
         "cil/member_form.html",
-        {"form": form, "membership": membership, "title": f"Modifier {membership.organisation.name}"},
+        {
+            "form": form,
+            "membership": membership,
+            "title": f"Modifier {membership.organisation.name}",
+        },
     )
 
 
@@ -61,8 +72,12 @@ def member_edit(request, membership_id):
 def member_remove(request, membership_id):
     membership = selectors.access_membership(membership_id=membership_id)
     name = membership.organisation.name
-    services.membership_remove(conference=request.conference, actor=request.user, membership=membership)
-    messages.success(request, f"{name} n'est plus membre de la conférence ; ses comptes ont été désactivés.")
+    services.membership_remove(
+        conference=request.conference, actor=request.user, membership=membership
+    )
+    messages.success(
+        request, f"{name} n'est plus membre de la conférence ; ses comptes ont été désactivés."
+    )
     return redirect("member_list", conference_slug=request.conference.slug)
 
 
@@ -85,7 +100,9 @@ def representative_list(request):
 @requires("members.manage")
 def representative_edit(request, representative_id):
     representative = selectors.access_representative(representative_id=representative_id)
-    return _representative_form(request, membership=representative.membership, representative=representative)
+    return _representative_form(
+        request, membership=representative.membership, representative=representative
+    )
 
 
 def _representative_form(request, *, membership, representative):

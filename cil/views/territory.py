@@ -26,7 +26,12 @@ def territory_upload(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         if upload.size > settings.CIL_TERRITORY_MAX_BYTES:
-            errors = [("$", f"Le fichier dépasse la taille maximale ({settings.CIL_TERRITORY_MAX_BYTES // 1024} Ko).")]
+            errors = [
+                (
+                    "$",
+                    f"Le fichier dépasse la taille maximale ({settings.CIL_TERRITORY_MAX_BYTES // 1024} Ko).",
+                )
+            ]
         else:
             try:
                 data = json.loads(upload.read().decode("utf-8-sig"))
@@ -34,7 +39,9 @@ def territory_upload(request):
                 errors = [("$", f"Le fichier n'est pas un JSON valide en UTF-8 ({error}).")]
             else:
                 try:
-                    report = load_territory(data, actor=request.user, expected_slug=request.conference.slug)
+                    report = load_territory(
+                        data, actor=request.user, expected_slug=request.conference.slug
+                    )
                 except TerritoryError as error:
                     errors = error.errors
                 else:

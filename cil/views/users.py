@@ -45,7 +45,10 @@ def user_edit(request, access_id):
     if request.method == "POST" and form.is_valid():
         try:
             services.access_set_roles(
-                conference=request.conference, actor=request.user, access=access, roles=form.cleaned_data["roles"]
+                conference=request.conference,
+                actor=request.user,
+                access=access,
+                roles=form.cleaned_data["roles"],
             )
         except ValidationError as error:
             apply_service_errors(form, error)
@@ -65,7 +68,9 @@ def user_deactivate(request, access_id):
         for message in error.messages:
             messages.error(request, message)
     else:
-        messages.success(request, f"Le compte de {access.user} est désactivé dans cette conférence.")
+        messages.success(
+            request, f"Le compte de {access.user} est désactivé dans cette conférence."
+        )
     return redirect("user_list", conference_slug=request.conference.slug)
 
 
@@ -83,7 +88,9 @@ def user_reactivate(request, access_id):
 def invitation_revoke(request, invitation_id):
     invitation = selectors.access_invitation(invitation_id=invitation_id)
     try:
-        services.invitation_revoke(conference=request.conference, actor=request.user, invitation=invitation)
+        services.invitation_revoke(
+            conference=request.conference, actor=request.user, invitation=invitation
+        )
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
