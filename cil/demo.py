@@ -552,8 +552,35 @@ def add_users(ctx: DemoContext) -> None:
         ctx.logins.append((email, RoleName(role).label, demo.slug, user.organisation.name))
 
 
+# CCH L.441-1-5: the préfet and the president of the EPCI co-chair the conference.
+CO_PRESIDENTS = {
+    "agglo-val-de-seine": (
+        "M. Philippe Garnier, préfet de la Seine-et-Caux",
+        "Mme Valérie Hautot, présidente de Val-de-Seine Agglomération",
+    ),
+    "cu-littoral-nord": (
+        "M. Philippe Garnier, préfet de la Seine-et-Caux",
+        "M. Gilles Bouteiller, président de la Communauté urbaine Littoral Nord",
+    ),
+}
+
+
+def set_co_presidents(ctx: DemoContext) -> None:
+    for slug, (prefet, president) in CO_PRESIDENTS.items():
+        conference = ctx.conferences[slug]
+        with conference_scope(conference):
+            services.conference_update(
+                conference=conference,
+                actor=None,
+                name=conference.name,
+                prefet_name=prefet,
+                president_name=president,
+            )
+
+
 DEMO_STEPS: list[Callable[[DemoContext], None]] = [
     load_territories,
+    set_co_presidents,
     add_representatives,
     add_users,
 ]

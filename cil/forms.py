@@ -31,6 +31,18 @@ class LoginForm(auth_forms.AuthenticationForm):
         return normalize_email(self.cleaned_data["username"])
 
 
+class ConferenceForm(DsfrBaseForm):
+    name = forms.CharField(label="Nom de la conférence", max_length=255)
+    prefet_name = forms.CharField(
+        label="Préfet (coprésident)",
+        max_length=255,
+        help_text="Par exemple : M. Philippe Garnier, préfet de la Seine-et-Caux.",
+    )
+    president_name = forms.CharField(
+        label="Président de l'EPCI (coprésident)", max_length=255, help_text="Nom et qualité."
+    )
+
+
 class MembershipAddForm(DsfrBaseForm):
     siren = forms.CharField(label="SIREN de l'organisation", max_length=9, help_text="9 chiffres.")
     name = forms.CharField(

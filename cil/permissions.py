@@ -17,6 +17,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Transparency of the attribution policy is the CIL's driving idea: every member sees who
     # sits in it.
     "conference.view": ALL_ROLES,
+    "conference.manage": SECRETARIAT,
     "members.view": ALL_ROLES,
     "members.manage": SECRETARIAT,
     "users.view": SECRETARIAT,

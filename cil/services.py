@@ -30,6 +30,7 @@ from cil.models import (
 from cil.roles import RoleName
 from cil.validators import validate_siren
 
+CONFERENCE_FIELDS = ["name", "prefet_name", "president_name"]
 MEMBERSHIP_FIELDS = ["organisation", "college", "voting_right"]
 REPRESENTATIVE_FIELDS = [
     "first_name",
@@ -52,6 +53,33 @@ ROLE_ORGANISATION_TYPES = {
 
 def _fail(field: str | None, message: str):
     raise ValidationError({field: message} if field else message)
+
+
+# --- The conference -------------------------------------------------------------------
+
+
+@transaction.atomic
+def conference_update(
+    *, conference: Conference, actor: User | None, name: str, prefet_name: str, president_name: str
+) -> Conference:
+    """Rename the conference or record its co-presidents (CCH L.441-1-5: the préfet and the
+    president of the EPCI co-chair it)."""
+    before = audit.snapshot(conference, CONFERENCE_FIELDS)
+    conference.name = name.strip()
+    conference.prefet_name = prefet_name.strip()
+    conference.president_name = president_name.strip()
+    conference.full_clean()
+    changes = audit.diff(before, audit.snapshot(conference, CONFERENCE_FIELDS))
+    if changes:
+        conference.save(update_fields=[*CONFERENCE_FIELDS, "updated_at"])
+        audit.record(
+            conference=conference,
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=conference,
+            changes=changes,
+        )
+    return conference
 
 
 # --- Members --------------------------------------------------------------------------

@@ -39,6 +39,7 @@ account_patterns = [
 
 conference_patterns = [
     path("", home.conference_home, name="conference_home"),
+    path("parametres/", home.conference_settings, name="conference_settings"),
     path("territoire/", territory.territory_detail, name="territory_detail"),
     path("territoire/importer/", territory.territory_upload, name="territory_upload"),
     path("membres/", members.member_list, name="member_list"),

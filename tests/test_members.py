@@ -181,3 +181,22 @@ def test_audit_log_shows_only_its_conference(client, world):
     client.force_login(world.a.users[RoleName.SECRETARIAT])
     page = client.get(_url(world, "audit_log")).content.decode()
     assert "MARQUEUR-B" not in page
+
+
+def test_secretariat_records_the_co_presidents(secretariat, world):
+    response = secretariat.post(
+        _url(world, "conference_settings"),
+        {
+            "name": "CIL de l'Agglo A",
+            "prefet_name": "M. le préfet Durand",
+            "president_name": "Mme la présidente Petit",
+        },
+    )
+    assert response.status_code == 302
+    world.a.conference.refresh_from_db()
+    assert world.a.conference.president_name == "Mme la présidente Petit"
+    home = secretariat.get(_url(world, "conference_home")).content.decode()
+    assert "M. le préfet Durand et Mme la présidente Petit" in home
+    with conference_scope(world.a.conference):
+        entry = AuditEntry.objects.get(object_type="cil.conference")
+    assert entry.changes["name"] == ["Conférence A", "CIL de l'Agglo A"]

@@ -21,6 +21,7 @@ EXPECTED_TILES = {
     RoleName.MEMBRE: {"Membres par collège", "Territoire"},
 }
 SECRETARIAT_ONLY = {
+    "Paramètres de la conférence",
     "Ajouter un membre",
     "Utilisateurs et rôles",
     "Journal des modifications",

@@ -52,6 +52,7 @@ def _invitation(t):
 
 CONFERENCE_ROWS: dict[str, Row] = {
     "conference_home": Row("conference.view"),
+    "conference_settings": Row("conference.manage"),
     "territory_detail": Row("conference.view"),
     "territory_upload": Row("territory.manage"),
     "member_list": Row("members.view"),

@@ -1,8 +1,11 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
+from cil import services
+from cil.forms import ConferenceForm
 from cil.selectors import conferences_of
 from cil.views.decorators import requires
 from cil.views.home_actions import actions_for
@@ -37,3 +40,18 @@ def conference_home(request):
         "cil/conference_home.html",
         {"actions": actions_for(conference=request.conference, roles=request.roles)},
     )
+
+
+@require_http_methods(["GET", "POST"])
+@requires("conference.manage")
+def conference_settings(request):
+    conference = request.conference
+    form = ConferenceForm(
+        request.POST or None,
+        initial={name: getattr(conference, name) for name in services.CONFERENCE_FIELDS},
+    )
+    if request.method == "POST" and form.is_valid():
+        services.conference_update(conference=conference, actor=request.user, **form.cleaned_data)
+        messages.success(request, "Les paramètres de la conférence sont enregistrés.")
+        return redirect("conference_home", conference_slug=conference.slug)
+    return TemplateResponse(request, "cil/conference_settings.html", {"form": form})

@@ -56,6 +56,12 @@ HOME_ACTIONS: list[HomeAction] = [
         "territory.manage",
     ),
     HomeAction(
+        "Paramètres de la conférence",
+        "Nom de la conférence et coprésidence (préfet, président de l'EPCI).",
+        "conference_settings",
+        "conference.manage",
+    ),
+    HomeAction(
         "Journal des modifications",
         "Qui a modifié quoi, quand, dans la conférence.",
         "audit_log",
