@@ -11,6 +11,9 @@ from cil.roles import RoleName
 
 ALL_ROLES = frozenset(RoleName)
 SECRETARIAT = frozenset({RoleName.SECRETARIAT})
+# Household-level rows: a person sees them only for their own organisation, unless their role
+# is the secretariat's or the prefecture's (domain.md §6).
+HOUSEHOLD_READERS = frozenset({RoleName.SECRETARIAT, RoleName.PREFECTURE})
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     # Seeing the conference: its home, territory, members by college and representatives.
@@ -24,6 +27,21 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "users.manage": SECRETARIAT,
     "audit.view": SECRETARIAT,
     "territory.manage": SECRETARIAT,
+    # Attributions (household-level rows).
+    "attributions.view_own": frozenset({RoleName.BAILLEUR}),
+    "attributions.manage_own": frozenset({RoleName.BAILLEUR}),
+    "attributions.view_all": HOUSEHOLD_READERS,
+    "attributions.import": frozenset({RoleName.BAILLEUR, RoleName.SECRETARIAT}),
+    # The bilan: full tables, a bailleur's own figures, aggregates under statistical secrecy.
+    "bilan.view_detail": HOUSEHOLD_READERS,
+    "bilan.view_own": frozenset({RoleName.BAILLEUR}),
+    "bilan.view_aggregates": ALL_ROLES,
+    # Yearly reference data: everyone reads it; the prefecture sets the Q1 threshold (from the
+    # arrêté), the secretariat the rates of R1–R3.
+    "reference.view": ALL_ROLES,
+    "threshold.manage": frozenset({RoleName.PREFECTURE}),
+    "rates.manage": SECRETARIAT,
+    "tokens.manage": SECRETARIAT,
 }
 
 

@@ -221,6 +221,17 @@ DSFR_MARK_OPTIONAL_FIELDS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 CIL_TERRITORY_MAX_BYTES = 2 * 1024 * 1024
+CIL_IMPORT_MAX_BYTES = env.int("CIL_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+# Files of this many lines or more are imported by a Celery task with a progress bar.
+CIL_IMPORT_ASYNC_LINES = env.int("CIL_IMPORT_ASYNC_LINES", default=5000)
+
+# Consumption units (modified OECD scale, as INSEE uses it): first person, each other person
+# aged 14 or more, each child under 14. That the SNE uses exactly this scale is not confirmed
+# (domain-reference §2.1): a setting, not a constant.
+CIL_UC_SCALE = tuple(env.list("CIL_UC_SCALE", default=["1", "0.5", "0.3"]))
+# Statistical secrecy: no count under this many households is shown to aggregate-only roles
+# or published.
+CIL_SECRECY_THRESHOLD = env.int("CIL_SECRECY_THRESHOLD", default=11)
 
 # --- Security headers -----------------------------------------------------------------
 CONTENT_SECURITY_POLICY = {

@@ -70,6 +70,7 @@ conference_patterns = [
         name="invitation_revoke",
     ),
     path("journal/", audit.audit_log, name="audit_log"),
+    path("", include("attributions.urls")),
 ]
 
 urlpatterns = [
@@ -80,6 +81,7 @@ urlpatterns = [
     path("donnees-personnelles/", pages.personal_data, name="personal_data"),
     path("sante/", pages.health, name="health"),
     path("admin-plateforme/", admin.site.urls),
+    path("api/", include("attributions.api.urls")),
     *account_patterns,
     path("<slug:conference_slug>/", include(conference_patterns)),
 ]

@@ -8,6 +8,8 @@ object ids.
 import datetime
 from dataclasses import dataclass, field
 
+from attributions.models import Attribution, Q1Threshold
+from attributions.services import check_row
 from cil.models import College, Conference, Invitation, Membership, Representative, User
 from cil.roles import RoleName
 from cil.tenancy import conference_scope
@@ -36,6 +38,9 @@ class Tenant:
     membership: Membership | None = None
     representative: Representative | None = None
     invitation: Invitation | None = None
+    # An attribution of the bailleur user's organisation, and one of another bailleur.
+    attribution: Attribution | None = None
+    other_bailleur_attribution: Attribution | None = None
     access_ids: dict[str, str] = field(default_factory=dict)
     marker: str = ""
 
@@ -74,7 +79,31 @@ def build_tenant(label: str) -> Tenant:
             token_hash=f"{label}" * 8,
             expires_at=datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC),
         )
+        add_attributions(tenant)
     return tenant
+
+
+def add_attributions(tenant: Tenant) -> None:
+    """Inside the tenant's scope: a threshold, then one attribution for the bailleur user's
+    organisation and one for the other bailleur member."""
+    conference = tenant.conference
+    Q1Threshold.objects.create(conference=conference, year=2025, value=9876, source="arrêté test")
+    commune = conference.communes.first()
+    for attr, organisation in (
+        ("attribution", tenant.users[RoleName.BAILLEUR].organisation),
+        ("other_bailleur_attribution", tenant.membership.organisation),
+    ):
+        raw = {
+            "reference": f"REF-{tenant.marker}",
+            "bailleur_siren": organisation.siren,
+            "date_signature_bail": "2025-03-14",
+            "commune_insee": commune.insee,
+            "reservataire": "non_reserve",
+            "nb_personnes": "2",
+            "revenu_annuel": "12000",
+        }
+        fields = check_row(raw, conference=conference)
+        setattr(tenant, attr, Attribution.objects.create(conference=conference, **fields))
 
 
 def build_world() -> World:
