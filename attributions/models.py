@@ -219,3 +219,81 @@ class ApiToken(TenantModel):
 
     def __str__(self) -> str:
         return f"Jeton {self.prefix}… ({self.name})"
+
+
+class BilanResult(TenantModel):
+    """The computed `bilan` v1 document of a conference × year. Deleted when the data it was
+    computed from change (attributions, threshold, rates, objectives), recomputed by a task."""
+
+    conference = models.ForeignKey(Conference, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField("année")
+    document = models.JSONField()
+    computed_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager(conference="conference")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conference", "year"], name="bilanresult_unique_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"Bilan {self.year}"
+
+
+class ImportStatus(models.TextChoices):
+    VALIDATING = "validating", "Vérification en cours"
+    INVALID = "invalid", "Fichier refusé"
+    READY = "ready", "Prêt à importer"
+    IMPORTING = "importing", "Import en cours"
+    DONE = "done", "Importé"
+    FAILED = "failed", "Échec"
+
+
+def import_upload_path(instance, filename: str) -> str:
+    return f"imports/{instance.conference_id}/{instance.public_id}"
+
+
+class ImportJob(TenantModel):
+    """One upload of an `attributions` v1 file: validated as a whole, previewed (lines to
+    create, update, unchanged), then committed atomically. Big files run in a Celery task
+    whose progress the page shows."""
+
+    conference = models.ForeignKey(Conference, on_delete=models.PROTECT, related_name="+")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # The bailleur the file is imported as (a bailleur user's own organisation); None when the
+    # secretariat imports for several bailleurs.
+    acting_bailleur = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    filename = models.CharField("nom du fichier", max_length=255)
+    file = models.FileField(upload_to=import_upload_path, max_length=255)
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(
+        max_length=16, choices=ImportStatus.choices, default=ImportStatus.VALIDATING
+    )
+    total_lines = models.PositiveIntegerField(default=0)
+    processed_lines = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(
+        default=dict, blank=True
+    )  # {"create": n, "update": n, "unchanged": n}
+    errors = models.JSONField(default=list, blank=True)  # [{"line", "column", "value", "message"}]
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(conference="conference")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Import {self.filename}"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_lines:
+            return 0
+        return min(100, round(100 * self.processed_lines / self.total_lines))

@@ -1,0 +1,1 @@
+"""Bilan tasks (filled by the bilan work item)."""

@@ -1,0 +1,1 @@
+"""Import tasks (filled by the import work item)."""
