@@ -186,7 +186,7 @@ def threshold_set(
     before = {} if threshold is None else audit.snapshot(threshold, ["value", "source"])
     if threshold is None:
         threshold = Q1Threshold(conference=conference, year=year)
-    threshold.value = value
+    threshold.value = value.quantize(Decimal("0.01"))
     threshold.source = source.strip()
     threshold.full_clean()
     threshold.save()

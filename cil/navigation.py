@@ -22,6 +22,8 @@ NAVIGATION: list[NavEntry] = [
     NavEntry("Territoire", "territory_detail", "conference.view"),
     NavEntry("Membres", "member_list", "members.view"),
     NavEntry("Représentants", "representative_list", "members.view"),
+    NavEntry("Attributions", "attribution_list", "attributions.view"),
+    NavEntry("Seuils et taux", "reference_detail", "reference.view"),
     NavEntry("Utilisateurs", "user_list", "users.view"),
     NavEntry("Journal", "audit_log", "audit.view"),
 ]

@@ -28,6 +28,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit.view": SECRETARIAT,
     "territory.manage": SECRETARIAT,
     # Attributions (household-level rows).
+    # Seeing attribution lines at all: a bailleur its own, the secretariat and the prefecture
+    # all of them (selectors decide which rows); élus and members see aggregates only.
+    "attributions.view": frozenset({RoleName.BAILLEUR}) | HOUSEHOLD_READERS,
     "attributions.view_own": frozenset({RoleName.BAILLEUR}),
     "attributions.manage_own": frozenset({RoleName.BAILLEUR}),
     "attributions.view_all": HOUSEHOLD_READERS,

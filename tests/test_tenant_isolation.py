@@ -46,6 +46,10 @@ def _bailleur_access(t):
     return {"access_id": t.access_ids[RoleName.BAILLEUR]}
 
 
+def _attribution(t):
+    return {"attribution_id": t.attribution.public_id}
+
+
 def _invitation(t):
     return {"invitation_id": t.invitation.public_id}
 
@@ -69,6 +73,18 @@ CONFERENCE_ROWS: dict[str, Row] = {
     "user_reactivate": Row("users.manage", _bailleur_access, method="post", ok_status=302),
     "invitation_revoke": Row("users.manage", _invitation, method="post", ok_status=302),
     "audit_log": Row("audit.view"),
+    # Attribution lines (a bailleur's own line: _attribution; the world gives the bailleur
+    # user's organisation one line in each conference).
+    "attribution_list": Row("attributions.view"),
+    "attribution_create": Row("attributions.manage_own"),
+    "attribution_detail": Row("attributions.view", _attribution),
+    "attribution_edit": Row("attributions.manage_own", _attribution),
+    "attribution_delete": Row(
+        "attributions.manage_own", _attribution, method="post", ok_status=302
+    ),
+    "reference_detail": Row("reference.view"),
+    "threshold_edit": Row("threshold.manage"),
+    "rates_edit": Row("rates.manage"),
 }
 
 # URLs outside any conference: (expected status anonymous, expected status signed in).
@@ -195,9 +211,10 @@ OBJECT_ROWS = sorted(name for name, row in CONFERENCE_ROWS.items() if row.kwargs
 
 @pytest.mark.parametrize("name", OBJECT_ROWS)
 def test_other_conference_object_ids_get_404(client, world, name):
-    """IDOR: A's secretariat aims A's URL at B's object → 404, and B's object is unchanged."""
+    """IDOR: a member of A holding the permission aims A's URL at B's object → 404, and B's
+    object is unchanged."""
     row = CONFERENCE_ROWS[name]
-    client.force_login(world.a.users[RoleName.SECRETARIAT])
+    client.force_login(world.a.users[_role_with(row.permission)])
     url = _url(name, world.a, row.kwargs(world.b))
     response = _request(client, row, url, world.a)
     assert response.status_code == 404
@@ -206,6 +223,7 @@ def test_other_conference_object_ids_get_404(client, world, name):
         world.b.invitation.refresh_from_db()
         assert world.b.invitation.revoked_at is None
         assert Access.objects.get(public_id=world.b.access_ids[RoleName.BAILLEUR]).is_active
+        world.b.attribution.refresh_from_db()  # not deleted
 
 
 @pytest.mark.parametrize("name", sorted(GLOBAL_ROWS))

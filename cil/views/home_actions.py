@@ -20,6 +20,30 @@ class HomeAction:
 
 HOME_ACTIONS: list[HomeAction] = [
     HomeAction(
+        "Déclarer une attribution",
+        "Saisir une attribution suivie d'un bail signé : les mêmes contrôles qu'à l'import d'un fichier.",
+        "attribution_create",
+        "attributions.manage_own",
+    ),
+    HomeAction(
+        "Attributions déclarées",
+        "Les attributions de l'année, ligne à ligne, avec leur classement au premier quartile.",
+        "attribution_list",
+        "attributions.view",
+    ),
+    HomeAction(
+        "Seuils et taux",
+        "Le seuil du premier quartile de chaque année et les taux des règles R1 à R3.",
+        "reference_detail",
+        "reference.view",
+    ),
+    HomeAction(
+        "Saisir le seuil du premier quartile",
+        "Reporter la valeur fixée par l'arrêté de l'année ; les attributions sont reclassées.",
+        "threshold_edit",
+        "threshold.manage",
+    ),
+    HomeAction(
         "Membres par collège",
         "Les organisations membres de la conférence, réparties dans les trois collèges, et leurs représentants en cours de mandat.",
         "member_list",
