@@ -29,14 +29,14 @@ def _pct(value: float) -> str:
 
 def rate_bars(bars: list[Bar], *, title: str, description: str = "") -> str:
     """Horizontal bars of rates with each bar's target as a red mark."""
-    label_width, bar_width, row_height, top = 230, 360, 30, 34
+    label_width, bar_width, row_height, top = 300, 360, 30, 34
     width = label_width + bar_width + 90
     height = top + row_height * max(len(bars), 1) + 30
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" '
         f'width="100%" class="cil-chart" aria-labelledby="t d">',
         f'<title id="t">{escape(title)}</title><desc id="d">{escape(description or title)}</desc>',
-        f'<g {FONT} font-size="13" fill="{TEXT}">',
+        f'<g {FONT} font-size="12" fill="{TEXT}">',
     ]
     for tick in (0, 0.25, 0.5, 0.75, 1):
         x = label_width + tick * bar_width

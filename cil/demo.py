@@ -578,11 +578,18 @@ def set_co_presidents(ctx: DemoContext) -> None:
             )
 
 
+def add_attributions(ctx: DemoContext) -> None:
+    from attributions.demo import add_attributions as add
+
+    add(ctx)
+
+
 DEMO_STEPS: list[Callable[[DemoContext], None]] = [
     load_territories,
     set_co_presidents,
     add_representatives,
     add_users,
+    add_attributions,
 ]
 
 
