@@ -28,6 +28,7 @@ from cil.models import (
     normalize_email,
 )
 from cil.roles import RoleName
+from cil.signals import structure_changed
 from cil.validators import validate_siren
 
 CONFERENCE_FIELDS = ["name", "prefet_name", "president_name"]
@@ -128,6 +129,7 @@ def membership_add(
         obj=membership,
         changes=audit.diff({}, audit.snapshot(membership, MEMBERSHIP_FIELDS)),
     )
+    structure_changed(conference.pk)
     return membership
 
 
@@ -178,6 +180,7 @@ def membership_remove(
         changes=audit.diff(audit.snapshot(membership, MEMBERSHIP_FIELDS), {}),
     )
     membership.delete()
+    structure_changed(conference.pk)
 
 
 @transaction.atomic

@@ -23,6 +23,7 @@ from attributions.models import (
     Q1Threshold,
     RuleRates,
 )
+from attributions.services import recompute_q1
 from cil import audit, services
 from cil.models import (
     RESERVED_SLUGS,
@@ -35,6 +36,7 @@ from cil.models import (
     Qpv,
     QpvYear,
 )
+from cil.signals import structure_changed
 from cil.tenancy import conference_scope
 from cil.validators import insee_error, qpv_code_error, siren_error
 
@@ -397,6 +399,7 @@ def load_territory(data, *, actor=None, expected_slug=None) -> LoadReport:
         conference, before, after = _save_conference(territory)
         report = LoadReport(conference=conference, conference_status=_status(before, after))
         with conference_scope(conference):
+            thresholds_before = dict(Q1Threshold.objects.values_list("year", "value"))
             writer = _Writer(conference, actor, report)
             if report.conference_status != UNCHANGED:
                 writer.record(conference, before, after)
@@ -415,6 +418,14 @@ def load_territory(data, *, actor=None, expected_slug=None) -> LoadReport:
                     object_repr=f"Chargement du territoire ({FORMAT})",
                     changes={key: [None, report.category_summary(key)] for key in _CATEGORIES},
                 )
+                structure_changed(conference.pk)
+            # A threshold the file created or changed reclassifies that year's attributions.
+            thresholds_after = dict(Q1Threshold.objects.values_list("year", "value"))
+            changed_years = [
+                y for y, v in thresholds_after.items() if thresholds_before.get(y) != v
+            ]
+            if changed_years:
+                recompute_q1(conference=conference, from_year=min(changed_years))
     return report
 
 

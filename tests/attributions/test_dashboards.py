@@ -112,3 +112,58 @@ def test_bilan_follows_a_new_line_at_once(client, world, django_capture_on_commi
         )
     page = _page(client, world, RoleName.SECRETARIAT)
     assert '<p class="cil-stat fr-mb-0">15</p>' in page
+
+
+def test_a_new_bailleur_member_invalidates_the_stored_bilans(
+    client, world, django_capture_on_commit_callbacks
+):
+    from attributions import bilan_cache
+    from cil import services
+    from tests.factories import next_siren
+
+    conference = world.a.conference
+    assert bilan_cache.get_bilan(conference, 2025) is not None
+    assert bilan_cache.stored(conference, 2025) is not None
+    with conference_scope(conference), django_capture_on_commit_callbacks(execute=True):
+        services.membership_add(
+            conference=conference,
+            actor=None,
+            siren=next_siren(),
+            name="Nouveau Logis",
+            type="bailleur",
+            college=2,
+        )
+    assert bilan_cache.stored(conference, 2025) is None
+    document = bilan_cache.get_bilan(conference, 2025)
+    assert "Nouveau Logis" in [b["nom"] for b in document["par_bailleur"]]
+
+
+def test_a_threshold_loaded_from_the_territory_file_reclassifies_attributions():
+    from cil.territory import load_territory
+    from tests.test_territory import EXAMPLE
+
+    world = build_world()
+    conference = world.a.conference
+    document = {
+        **EXAMPLE,
+        "conference": {
+            "slug": conference.slug,
+            "nom": conference.name,
+            "epci_siren": conference.epci_siren,
+        },
+    }
+    document["annees"] = [
+        {
+            "annee": 2025,
+            "seuil_q1": 8000.0,
+            "source_seuil": "arrêté",
+            "cible_r1": 0.25,
+            "cible_r2": 0.5,
+            "cible_r3": 0.25,
+        }
+    ]
+    assert world.a.attribution.is_q1 is True  # 8 000 € per UC under 9 876 €
+    load_territory(document)
+    with conference_scope(conference):
+        world.a.attribution.refresh_from_db()
+    assert world.a.attribution.is_q1 is False  # exactly at the new threshold
