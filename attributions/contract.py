@@ -45,6 +45,8 @@ def _blank(raw: Any) -> bool:
 def _text(max_length: int) -> Callable[[Any], str]:
     def parse(raw: Any) -> str:
         value = str(raw).strip()
+        if "\x00" in value:
+            raise ValueProblem("Caractère nul interdit.")
         if isinstance(raw, float) and raw.is_integer():
             value = str(int(raw))  # a spreadsheet turned an identifier into a number
         if len(value) > max_length:

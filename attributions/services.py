@@ -17,7 +17,7 @@ from attributions.models import (
     RuleRates,
 )
 from cil import audit
-from cil.models import AuditAction, Conference, User
+from cil.models import AuditAction, Conference, Organisation, User
 
 AUDITED_FIELDS = [
     "reference",
@@ -73,9 +73,12 @@ def attribution_save(
     raw: dict[str, Any],
     attribution: Attribution | None = None,
     acting_bailleur_id: int | None = None,
+    actor_organisation: Organisation | None = None,
+    actor_label: str | None = None,
 ) -> Attribution:
     """Create, or update `attribution`, from a row of the contract. (bailleur, reference) is
-    unique: a create naming an existing reference is refused (the import updates instead)."""
+    unique: a create naming an existing reference is refused (the import updates instead).
+    `actor_organisation`/`actor_label` name who acted when there is no person (API token)."""
     fields = check_row(raw, conference=conference, acting_bailleur_id=acting_bailleur_id)
     clash = Attribution.objects.filter(
         bailleur_id=fields["bailleur_id"], reference=fields["reference"]
@@ -103,6 +106,8 @@ def attribution_save(
             action=AuditAction.CREATE if creating else AuditAction.UPDATE,
             obj=attribution,
             changes=changes,
+            actor_organisation=actor_organisation,
+            actor_label=actor_label,
         )
     _data_changed(
         conference,
@@ -118,7 +123,12 @@ def _year_of(snapshot: dict) -> int | None:
 
 @transaction.atomic
 def attribution_delete(
-    *, conference: Conference, actor: User | None, attribution: Attribution
+    *,
+    conference: Conference,
+    actor: User | None,
+    attribution: Attribution,
+    actor_organisation: Organisation | None = None,
+    actor_label: str | None = None,
 ) -> None:
     if attribution.conference_id != conference.pk:
         raise ValueError("L'attribution n'appartient pas à cette conférence.")
@@ -128,6 +138,8 @@ def attribution_delete(
         action=AuditAction.DELETE,
         obj=attribution,
         changes=audit.diff(audit.snapshot(attribution, AUDITED_FIELDS), {}),
+        actor_organisation=actor_organisation,
+        actor_label=actor_label,
     )
     year = attribution.year
     attribution.delete()
@@ -248,7 +260,12 @@ def rates_set(
 
 
 def _data_changed(conference: Conference, years: set[int]) -> None:
-    """Hook for the bilan cache: the indicators of these years must be recomputed."""
+    data_changed(conference, years)
+
+
+def data_changed(conference: Conference, years: set[int]) -> None:
+    """Hook for the bilan cache: the indicators of these years must be recomputed (after the
+    commit). Public for the writers outside this module (the file import)."""
     from attributions import bilan_cache
 
     transaction.on_commit(

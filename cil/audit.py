@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import models
 
-from cil.models import AuditEntry, Conference
+from cil.models import AuditEntry, Conference, Organisation
 
 
 def _plain(value: Any) -> Any:
@@ -56,8 +56,12 @@ def record(
     object_id: str | None = None,
     object_repr: str | None = None,
     changes: dict[str, Any] | None = None,
+    actor_organisation: Organisation | None = None,
+    actor_label: str | None = None,
 ) -> AuditEntry:
-    """Write one audit entry. `actor` is a user, or None for the platform itself."""
+    """Write one audit entry. `actor` is a user, or None for the platform itself or for an
+    organisation acting without a person (an API token): then `actor_organisation` and
+    `actor_label` say who acted."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(getattr(obj, "public_id", None) or obj.pk)
@@ -65,8 +69,12 @@ def record(
     return AuditEntry.objects.create(
         conference=conference,
         actor=actor,
-        actor_label=(actor.email if actor is not None else "plateforme"),
-        actor_organisation_id=getattr(actor, "organisation_id", None),
+        actor_label=actor_label or (actor.email if actor is not None else "plateforme"),
+        actor_organisation_id=(
+            actor_organisation.pk
+            if actor_organisation is not None
+            else getattr(actor, "organisation_id", None)
+        ),
         action=action,
         object_type=object_type or "",
         object_id=object_id or "",

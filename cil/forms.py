@@ -162,4 +162,7 @@ OBJECT_TYPE_LABELS = {
     "cil.qpv": "QPV",
     "attributions.q1threshold": "Seuil du premier quartile",
     "attributions.rulerates": "Taux des règles",
+    "attributions.attribution": "Attribution",
+    "attributions.apitoken": "Jeton d'API",
+    "attributions.importjob": "Import de fichier",
 }

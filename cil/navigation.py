@@ -15,17 +15,21 @@ class NavEntry:
     label: str
     url_name: str
     permission: str
+    group: str = ""  # entries of a group share a sub-menu; "" = at the top level
 
 
 NAVIGATION: list[NavEntry] = [
     NavEntry("Accueil", "conference_home", "conference.view"),
-    NavEntry("Territoire", "territory_detail", "conference.view"),
-    NavEntry("Membres", "member_list", "members.view"),
-    NavEntry("Représentants", "representative_list", "members.view"),
-    NavEntry("Attributions", "attribution_list", "attributions.view"),
-    NavEntry("Seuils et taux", "reference_detail", "reference.view"),
-    NavEntry("Utilisateurs", "user_list", "users.view"),
-    NavEntry("Journal", "audit_log", "audit.view"),
+    NavEntry("Bilan", "bilan", "bilan.view_aggregates"),
+    NavEntry("Attributions", "attribution_list", "attributions.view", "Attributions"),
+    NavEntry("Import d'un fichier", "import_upload", "attributions.import", "Attributions"),
+    NavEntry("Seuils et taux", "reference_detail", "reference.view", "Attributions"),
+    NavEntry("Territoire", "territory_detail", "conference.view", "Conférence"),
+    NavEntry("Membres", "member_list", "members.view", "Conférence"),
+    NavEntry("Représentants", "representative_list", "members.view", "Conférence"),
+    NavEntry("Utilisateurs", "user_list", "users.view", "Administration"),
+    NavEntry("Jetons d'API", "token_list", "tokens.manage", "Administration"),
+    NavEntry("Journal", "audit_log", "audit.view", "Administration"),
 ]
 
 for _entry in NAVIGATION:
@@ -33,12 +37,28 @@ for _entry in NAVIGATION:
 
 
 def menu_for(*, conference, roles, current_path: str) -> list[dict]:
-    items = []
+    """Top-level items; a group with one visible entry shows that entry directly."""
+    items: list[dict] = []
+    groups: dict[str, dict] = {}
     for entry in NAVIGATION:
         if not has_permission(roles, entry.permission):
             continue
         url = reverse(entry.url_name, kwargs={"conference_slug": conference.slug})
         home = entry.url_name == "conference_home"
-        active = current_path == url if home else current_path.startswith(url)
-        items.append({"label": entry.label, "url": url, "active": active})
-    return items
+        link = {
+            "label": entry.label,
+            "url": url,
+            "active": current_path == url if home else current_path.startswith(url),
+        }
+        if not entry.group:
+            items.append(link)
+            continue
+        if entry.group not in groups:
+            groups[entry.group] = {"label": entry.group, "links": [], "id": f"menu-{len(groups)}"}
+            items.append(groups[entry.group])
+        groups[entry.group]["links"].append(link)
+    for group in groups.values():
+        group["active"] = any(link["active"] for link in group["links"])
+    return [
+        item["links"][0] if "links" in item and len(item["links"]) == 1 else item for item in items
+    ]

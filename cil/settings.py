@@ -144,6 +144,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cil.tasks.purge_expired_invitations",
         "schedule": timedelta(hours=24),
     },
+    # Unconfirmed imports hold household data: closed (and their files deleted) after 7 days.
+    "purge-unconfirmed-imports": {
+        "task": "attributions.import_tasks.purge_unconfirmed_imports",
+        "schedule": timedelta(hours=24),
+    },
 }
 
 # --- Accounts -------------------------------------------------------------------------
@@ -213,6 +218,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Déclaration des attributions (format attributions v1) et lecture du bilan (bilan v1).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Schema generation runs without a tenant: the generator disables the scopes
+    # (ecosystem-notes §4.5).
+    "DEFAULT_GENERATOR_CLASS": "attributions.api.schema.ScopesDisabledSchemaGenerator",
 }
 
 # --- Locale ---------------------------------------------------------------------------

@@ -20,6 +20,12 @@ class HomeAction:
 
 HOME_ACTIONS: list[HomeAction] = [
     HomeAction(
+        "Bilan des attributions",
+        "Les règles de l'article L.441-1 du CCH année par année : taux réalisés, objectifs, écarts et évolution.",
+        "bilan",
+        "bilan.view_aggregates",
+    ),
+    HomeAction(
         "Déclarer une attribution",
         "Saisir une attribution suivie d'un bail signé : les mêmes contrôles qu'à l'import d'un fichier.",
         "attribution_create",
@@ -84,6 +90,18 @@ HOME_ACTIONS: list[HomeAction] = [
         "Nom de la conférence et coprésidence (préfet, président de l'EPCI).",
         "conference_settings",
         "conference.manage",
+    ),
+    HomeAction(
+        "Jetons d'API",
+        "Délivrer aux logiciels des bailleurs, de l'EPCI et de l'État un jeton pour utiliser l'API (déclaration des attributions, bilan), et les révoquer.",
+        "token_list",
+        "tokens.manage",
+    ),
+    HomeAction(
+        "Importer des attributions",
+        "Déposer un fichier CSV ou Excel d'attributions (format attributions v1) : vérification de tout le fichier, aperçu des créations et modifications, puis import en une fois.",
+        "import_upload",
+        "attributions.import",
     ),
     HomeAction(
         "Journal des modifications",

@@ -26,6 +26,13 @@ def demo(settings):
     call_command("load_demo", stdout=io.StringIO())
 
 
+def _menu(page, group, link):
+    """Open a sub-menu of the header, as a person does, then follow one of its links."""
+    nav = page.get_by_role("navigation", name="Menu principal")
+    nav.get_by_role("button", name=group).click()
+    nav.get_by_role("link", name=link).click()
+
+
 def _login(page, base, email):
     page.goto(f"{base}/connexion/")
     page.get_by_label("Adresse électronique").fill(email)
@@ -43,9 +50,7 @@ def test_secretariat_adds_a_member_invites_a_user_then_a_two_conference_agent_sw
     page.screens.shot("accueil-secretariat")
 
     # Members, by college, then add one.
-    page.get_by_role("navigation", name="Menu principal").get_by_role(
-        "link", name="Membres"
-    ).click()
+    _menu(page, "Conférence", "Membres")
     page.wait_for_url(f"{base}/{SLUG}/membres/")
     page.screens.shot("membres-par-college")
     page.get_by_role("link", name="Ajouter un membre").first.click()
@@ -62,9 +67,7 @@ def test_secretariat_adds_a_member_invites_a_user_then_a_two_conference_agent_sw
     organisation = Organisation.objects.get(siren=siren)
 
     # Invite a person of that organisation.
-    page.get_by_role("navigation", name="Menu principal").get_by_role(
-        "link", name="Utilisateurs"
-    ).click()
+    _menu(page, "Administration", "Utilisateurs")
     page.get_by_role("link", name="Inviter une personne").click()
     page.get_by_label("Adresse électronique").fill("benevole@toit-partage.fr")
     page.get_by_label("Organisation membre").select_option(str(organisation.public_id))
@@ -78,9 +81,7 @@ def test_secretariat_adds_a_member_invites_a_user_then_a_two_conference_agent_sw
     assert [m.to for m in mail.outbox] == [["benevole@toit-partage.fr"]]
 
     # The journal shows both changes.
-    page.get_by_role("navigation", name="Menu principal").get_by_role(
-        "link", name="Journal"
-    ).click()
+    _menu(page, "Administration", "Journal")
     assert "Association Toit Partagé" in page.content()
     assert "benevole@toit-partage.fr" in page.content()
     page.screens.shot("journal")
@@ -110,9 +111,7 @@ def test_secretariat_adds_a_member_invites_a_user_then_a_two_conference_agent_sw
     page.screens.shot("selecteur-conference")
     switcher.get_by_role("link", name=re.compile("Littoral Nord")).click()
     page.wait_for_url(f"{base}/{OTHER}/")
-    page.get_by_role("navigation", name="Menu principal").get_by_role(
-        "link", name="Membres"
-    ).click()
+    _menu(page, "Conférence", "Membres")
     content = page.content()
     assert "Association Toit Partagé" not in content  # a member of the other conference
     page.screens.shot("autre-conference-membres")
