@@ -36,6 +36,14 @@ def browser():
         browser.close()
 
 
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  const target = e.target && e.target.outerHTML ? e.target.outerHTML.slice(0, 160) : String(e.target);
+  console.error(`CSP ${e.violatedDirective} sample=${e.sample} source=${e.sourceFile}:${e.lineNumber} target=${target}`);
+});
+"""
+
+
 class Screens:
     def __init__(self, page, folder: Path):
         self.page = page
@@ -46,7 +54,9 @@ class Screens:
     def shot(self, name: str) -> Path:
         self.count += 1
         path = self.folder / f"{self.count:02d}-{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        # caret="initial": Playwright's default ("hide") injects a style into the page, which
+        # our CSP rightly blocks and reports as a console error.
+        self.page.screenshot(path=str(path), full_page=True, caret="initial")
         return path
 
 
@@ -57,8 +67,18 @@ def page(browser, request):
     page.set_default_timeout(15_000)
     # Every console error (a CSP violation, a missing file, a script error) fails the test.
     page.console_errors = []
-    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
+    page.on(
+        "console",
+        lambda msg: (
+            msg.type == "error"
+            and page.console_errors.append(
+                f"{msg.text} [{page.url} {msg.location.get('url')}:{msg.location.get('lineNumber')}]"
+            )
+        ),
+    )
     page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
+    # Say which element and directive any CSP violation concerns.
+    page.add_init_script(CSP_REPORTER)
     page.screens = Screens(page, SCREENSHOTS / request.node.name)
     yield page
     context.close()
