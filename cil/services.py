@@ -114,11 +114,25 @@ def membership_add(
     organisation, _ = organisation_get_or_create(siren=siren, name=name, type=type)
     if Membership.objects.filter(organisation=organisation).exists():
         _fail("siren", f"{organisation.name} est déjà membre de la conférence.")
-    membership = Membership(
+    return _membership_create(
         conference=conference,
+        actor=actor,
         organisation=organisation,
         college=college,
         voting_right=voting_right,
+    )
+
+
+def _membership_create(
+    *,
+    conference: Conference,
+    actor: User | None,
+    organisation: Organisation,
+    college: int,
+    voting_right: bool = True,
+) -> Membership:
+    membership = Membership(
+        conference=conference, organisation=organisation, college=college, voting_right=voting_right
     )
     membership.full_clean()
     membership.save()
@@ -190,15 +204,8 @@ def membership_ensure(
     """Create or update a membership to the given college (territory loading)."""
     membership = Membership.objects.filter(organisation=organisation).first()
     if membership is None:
-        membership = Membership(conference=conference, organisation=organisation, college=college)
-        membership.full_clean()
-        membership.save()
-        audit.record(
-            conference=conference,
-            actor=actor,
-            action=AuditAction.CREATE,
-            obj=membership,
-            changes=audit.diff({}, audit.snapshot(membership, MEMBERSHIP_FIELDS)),
+        membership = _membership_create(
+            conference=conference, actor=actor, organisation=organisation, college=college
         )
         return membership, True
     if membership.college != college:
