@@ -45,6 +45,25 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "threshold.manage": frozenset({RoleName.PREFECTURE}),
     "rates.manage": SECRETARIAT,
     "tokens.manage": SECRETARIAT,
+    # Document d'orientation (CCH L.441-1-5): drafted by the secretariat, commented by every
+    # member, adopted by the conference, approved by the EPCI's council and the préfet.
+    "orientations.view": ALL_ROLES,
+    "orientations.edit": SECRETARIAT,
+    "orientations.comment": ALL_ROLES,
+    "orientations.resolve_comments": SECRETARIAT,
+    "orientations.advance": SECRETARIAT,  # consultation, adoption, délibération, en vigueur
+    "orientations.approve": frozenset({RoleName.PREFECTURE}),  # agrément (or refusal) of the préfet
+    # Convention intercommunale d'attribution (CCH L.441-1-6).
+    "cia.view": ALL_ROLES,
+    "cia.edit": SECRETARIAT,
+    "cia.explain_gap": frozenset({RoleName.BAILLEUR}),
+    # Every signatory organisation designates its signer; the signing itself is a per-object
+    # grant (django-guardian) on the convention version, checked on top of this permission.
+    "cia.designate_signer": ALL_ROLES,
+    "cia.sign": ALL_ROLES,
+    # Documents produced by the platform (PDF, sealed).
+    "documents.view": ALL_ROLES,
+    "documents.generate": HOUSEHOLD_READERS,
 }
 
 
