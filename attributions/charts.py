@@ -5,6 +5,7 @@ PDFs as they are. Each chart has a <title> and a <desc>; pages show the same fig
 table next to it (the accessible alternative).
 """
 
+import itertools
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -23,6 +24,14 @@ class Bar:
     target: float | None = None
 
 
+_ids = itertools.count(1)
+
+
+def _chart_id() -> str:
+    """A fresh id prefix: several charts share a page, their <title>/<desc> ids must differ."""
+    return f"chart{next(_ids)}"
+
+
 def _pct(value: float) -> str:
     return f"{value * 100:.1f} %".replace(".", ",")
 
@@ -30,12 +39,13 @@ def _pct(value: float) -> str:
 def rate_bars(bars: list[Bar], *, title: str, description: str = "") -> str:
     """Horizontal bars of rates with each bar's target as a red mark."""
     label_width, bar_width, row_height, top = 300, 360, 30, 34
+    uid = _chart_id()
     width = label_width + bar_width + 90
     height = top + row_height * max(len(bars), 1) + 30
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" '
-        f'width="100%" class="cil-chart" aria-labelledby="t d">',
-        f'<title id="t">{escape(title)}</title><desc id="d">{escape(description or title)}</desc>',
+        f'width="100%" class="cil-chart" aria-labelledby="{uid}t {uid}d">',
+        f'<title id="{uid}t">{escape(title)}</title><desc id="{uid}d">{escape(description or title)}</desc>',
         f'<g {FONT} font-size="12" fill="{TEXT}">',
     ]
     for tick in (0, 0.25, 0.5, 0.75, 1):
@@ -90,6 +100,7 @@ def trend_lines(
 ) -> str:
     """Rates over the years, one line per series, the target as a dashed red line."""
     width, height, left, right, top, bottom = 640, 260, 50, 20, 20, 60
+    uid = _chart_id()
     plot_w, plot_h = width - left - right, height - top - bottom
     colours = [BLUE, "#009081", "#a558a0", "#716043"]
 
@@ -101,8 +112,8 @@ def trend_lines(
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" width="100%" '
-        f'class="cil-chart" aria-labelledby="tt td">',
-        f'<title id="tt">{escape(title)}</title><desc id="td">{escape(title)}, de {years[0] if years else ""} à {years[-1] if years else ""}</desc>',
+        f'class="cil-chart" aria-labelledby="{uid}t {uid}d">',
+        f'<title id="{uid}t">{escape(title)}</title><desc id="{uid}d">{escape(title)}, de {years[0] if years else ""} à {years[-1] if years else ""}</desc>',
         f'<g {FONT} font-size="12" fill="{TEXT}">',
     ]
     for tick in (0, 0.25, 0.5, 0.75, 1):

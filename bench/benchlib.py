@@ -145,6 +145,25 @@ def repeat(
     return timings, result
 
 
+def repeat_interleaved(
+    functions: dict[str, Callable[[], Any]], times: int, *, warmup: bool = True
+) -> dict[str, tuple[Timings, Any]]:
+    """Like `repeat` for several functions whose times are compared (a ratio): their runs
+    alternate (A, B, A, B…), so that the load of a shared machine, or what the server keeps
+    in cache, weighs on each alike. Returns {name: (timings, last result)}."""
+    results: dict[str, Any] = dict.fromkeys(functions)
+    timings = {name: Timings() for name in functions}
+    if warmup:
+        for name, function in functions.items():
+            results[name] = function()
+    for _ in range(times):
+        for name, function in functions.items():
+            results[name] = None  # free the previous result outside the timed run
+            elapsed, results[name] = timed(function)
+            timings[name].values.append(elapsed)
+    return {name: (timings[name], results[name]) for name in functions}
+
+
 def seconds(value: float) -> str:
     if value < 1:
         return f"{value * 1000:.0f} ms"

@@ -584,12 +584,34 @@ def add_attributions(ctx: DemoContext) -> None:
     add(ctx)
 
 
+def add_conventions(ctx: DemoContext) -> None:
+    from conventions.demo import add_conventions as add
+
+    add(ctx)
+
+
+def ensure_seal(ctx: DemoContext) -> None:
+    """The demo seals its PDFs with a self-signed certificate generated on first run."""
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if not Path(settings.CIL_SEAL_PKCS12_PATH).exists():
+        call_command(
+            "generate_seal_certificate", path=str(settings.CIL_SEAL_PKCS12_PATH), verbosity=0
+        )
+        ctx.log(f"certificat de scellement de démonstration : {settings.CIL_SEAL_PKCS12_PATH}")
+
+
 DEMO_STEPS: list[Callable[[DemoContext], None]] = [
+    ensure_seal,
     load_territories,
     set_co_presidents,
     add_representatives,
     add_users,
     add_attributions,
+    add_conventions,
 ]
 
 

@@ -165,4 +165,11 @@ OBJECT_TYPE_LABELS = {
     "attributions.attribution": "Attribution",
     "attributions.apitoken": "Jeton d'API",
     "attributions.importjob": "Import de fichier",
+    "conventions.orientationdocument": "Document d'orientation",
+    "conventions.orientationcomment": "Commentaire sur le document d'orientation",
+    "conventions.convention": "Convention d'attribution",
+    "conventions.conventionversion": "Version de la convention d'attribution",
+    "conventions.bailleurobjective": "Objectifs des bailleurs (convention)",
+    "conventions.reservataireobjective": "Objectifs des réservataires (convention)",
+    "conventions.gapexplanation": "Explication d'écart (convention)",
 }

@@ -257,6 +257,20 @@ CIL_IMPORT_MAX_BYTES = env.int("CIL_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 # Files of this many lines or more are imported by a Celery task with a progress bar.
 CIL_IMPORT_ASYNC_LINES = env.int("CIL_IMPORT_ASYNC_LINES", default=5000)
 
+# --- Produced documents (PDF sealed with the platform's key) --------------------------
+# The seal: a PKCS#12 file (key + certificate) whose passphrase comes from the environment.
+# `manage.py generate_seal_certificate` makes a self-signed one for the demo and the tests.
+# In production there is no default passphrase: until one is set, producing a document
+# fails with a clear error (nothing unsealed is ever presented as sealed), and the rest of
+# the platform runs.
+CIL_SEAL_PKCS12_PATH = Path(env("CIL_SEAL_PKCS12_PATH", default=str(VAR_DIR / "seal.p12")))
+CIL_SEAL_PKCS12_PASSPHRASE = env(
+    "CIL_SEAL_PKCS12_PASSPHRASE", default=None if PRODUCTION else "demo-seal"
+)
+CIL_SEAL_NAME = env("CIL_SEAL_NAME", default=CIL_OPERATOR_NAME)
+# The public verification page reads at most this many bytes of an uploaded PDF.
+CIL_VERIFICATION_MAX_BYTES = env.int("CIL_VERIFICATION_MAX_BYTES", default=20 * 1024 * 1024)
+
 # Consumption units (modified OECD scale, as INSEE uses it): first person, each other person
 # aged 14 or more, each child under 14. That the SNE uses exactly this scale is not confirmed
 # (domain-reference §2.1): a setting, not a constant.

@@ -2,6 +2,8 @@
 in-memory mail, fast hashing, and templates that fail on unknown variables."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault(
     "DATABASE_URL", os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cil")
@@ -43,3 +45,5 @@ STORAGES = {
 }
 WHITENOISE_AUTOREFRESH = True
 SITE_URL = "http://testserver"
+# The demo and the document tests generate seal certificates: never inside the project.
+CIL_SEAL_PKCS12_PATH = Path(tempfile.mkdtemp(prefix="cil-test-seal-")) / "seal.p12"

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from cil.views import accounts, audit, home, members, pages, territory, users
+from conventions.views.verification import document_verification
 
 account_patterns = [
     path("connexion/", accounts.LoginView.as_view(), name="login"),
@@ -71,6 +72,7 @@ conference_patterns = [
     ),
     path("journal/", audit.audit_log, name="audit_log"),
     path("", include("attributions.urls")),
+    path("", include("conventions.urls")),
 ]
 
 urlpatterns = [
@@ -80,6 +82,7 @@ urlpatterns = [
     path("mentions-legales/", pages.legal_notice, name="legal_notice"),
     path("donnees-personnelles/", pages.personal_data, name="personal_data"),
     path("sante/", pages.health, name="health"),
+    path("verification/", document_verification, name="document_verification"),
     path("admin-plateforme/", admin.site.urls),
     path("api/", include("attributions.api.urls")),
     *account_patterns,

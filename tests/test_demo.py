@@ -118,3 +118,48 @@ def test_the_demo_password_comes_from_the_environment(monkeypatch):
 
     assert "mot de passe : autre-secret" in out
     assert User.objects.get(email="elu@cu-littoral-nord.demo").check_password("autre-secret")
+
+
+@pytest.mark.django_db
+def test_the_demo_conventions_of_val_de_seine(monkeypatch, django_capture_on_commit_callbacks):
+    from attributions.bilan_cache import get_bilan
+    from conventions.models import (
+        Convention,
+        DocumentStatus,
+        GapExplanation,
+        GeneratedDocument,
+        VersionStatus,
+    )
+    from conventions.models.orientations import OrientationDocument, OrientationTransition
+
+    monkeypatch.delenv("DEMO_PASSWORD", raising=False)
+    # The demo's documents are produced after the commit of its transaction.
+    with django_capture_on_commit_callbacks(execute=True):
+        load_demo()
+
+    conference = Conference.objects.get(slug="agglo-val-de-seine")
+    with conference_scope(conference):
+        orientation = OrientationDocument.objects.get()
+        assert orientation.state == "en_vigueur"
+        assert OrientationTransition.objects.filter(document=orientation).count() >= 4
+        convention = Convention.objects.get()
+        versions = list(convention.versions.order_by("number"))
+        assert len(versions) == 2
+        assert versions[1].status == VersionStatus.EN_VIGUEUR
+        documents = list(GeneratedDocument.objects.all())
+        # The final PDF of each CIA version, the bilan annuel 2025.
+        assert sorted(d.kind for d in documents) == ["bilan_annuel", "cia", "cia"]
+        assert {d.status for d in documents} == {DocumentStatus.READY}
+        caux = Organisation.objects.get(siren=ORGANISATIONS["caux-logement"].siren)
+        assert GapExplanation.objects.filter(bailleur=caux, year=2025, rule="r1").exists()
+    vds_habitat = ORGANISATIONS["vds-habitat"].siren
+    bilan = get_bilan(conference, 2026)
+    entry = next(b for b in bilan["par_bailleur"] if b["siren"] == vds_habitat)
+    assert entry["r1_q1_hors_qpv"]["cible"] == 0.32
+
+    with django_capture_on_commit_callbacks(execute=True):
+        load_demo()  # idempotent
+    with conference_scope(conference):
+        assert OrientationDocument.objects.count() == 1
+        assert convention.versions.count() == 2
+        assert GeneratedDocument.objects.count() == len(documents)

@@ -89,6 +89,177 @@ def _import_job(t):
     return {"job_id": t.import_job.public_id}
 
 
+def _generated_document(t):
+    """A ready produced document of the tenant, visible to every member (made on first use)."""
+    if getattr(t, "generated_document", None) is None:
+        from django.core.files.base import ContentFile
+
+        from conventions.models import DocumentKind, DocumentStatus, GeneratedDocument
+
+        with conference_scope(t.conference):
+            document = GeneratedDocument(
+                conference=t.conference,
+                kind=DocumentKind.PROCES_VERBAL,
+                title=f"Procès-verbal {t.marker}",
+                status=DocumentStatus.READY,
+                progress=100,
+                sha256="0" * 64,
+            )
+            document.file.save("pv.pdf", ContentFile(f"%PDF-1.7 {t.marker}".encode()), save=False)
+            document.save()
+            t.generated_document = document
+    return {"document_id": t.generated_document.public_id}
+
+
+def _cia(t):
+    """A CIA of the tenant (2025–2030) whose initial version is a draft, made on first use;
+    its signatories are pre-filled from the members (the bailleur user's organisation, the
+    prefecture's, `multi`'s…)."""
+    if getattr(t, "cia", None) is None:
+        from conventions import services_cia
+
+        with conference_scope(t.conference):
+            t.cia = services_cia.convention_create(
+                conference=t.conference,
+                actor=t.users[RoleName.SECRETARIAT],
+                title=f"CIA {t.marker}",
+                start_year=2025,
+                end_year=2030,
+            )
+            t.cia_draft = t.cia.versions.get()
+    return t.cia
+
+
+def _cia_convention(t):
+    return {"convention_id": _cia(t).public_id}
+
+
+def _cia_draft(t):
+    _cia(t)
+    return {"version_id": t.cia_draft.public_id}
+
+
+def _cia_explanation(t):
+    return {"convention_id": _cia(t).public_id, "year": 2025, "rule": "r3"}
+
+
+def _cia_signing_version(t, *, label: str, start_year: int, sign: bool):
+    """A CIA in signature over other years: the signatories are the organisations with a
+    person in the conference, each designated as its signer (the bailleur user, `multi`…);
+    signed by all when `sign`."""
+    from conventions import selectors_cia, services_cia
+    from conventions.models import Signatory
+
+    secretariat = t.users[RoleName.SECRETARIAT]
+    with conference_scope(t.conference):
+        convention = services_cia.convention_create(
+            conference=t.conference,
+            actor=secretariat,
+            title=f"CIA {label} {t.marker}",
+            start_year=start_year,
+            end_year=start_year + 3,
+        )
+        version = convention.versions.get()
+        signers = {}
+        for signatory in Signatory.objects.filter(version=version).select_related("organisation"):
+            people = selectors_cia.users_who_may_sign(organisation=signatory.organisation)
+            if people:
+                signers[signatory.organisation] = people[0]
+        services_cia.signatories_set(
+            conference=t.conference, actor=secretariat, version=version, organisations=list(signers)
+        )
+        services_cia.version_submit(conference=t.conference, actor=secretariat, version=version)
+        for signatory in Signatory.objects.filter(version=version).select_related("organisation"):
+            services_cia.signer_designate(
+                conference=t.conference,
+                actor=secretariat,
+                signatory=signatory,
+                signer=signers[signatory.organisation],
+            )
+        if sign:
+            for person in signers.values():
+                version.refresh_from_db()
+                services_cia.version_sign(
+                    conference=t.conference,
+                    actor=person,
+                    version=version,
+                    password="mot-de-passe-solide-42",  # tests/factories.py
+                    confirmed_sha256=version.canonical_sha256,
+                )
+    return version
+
+
+def _cia_in_signature(t):
+    """A version in signature (2019–2022), made on first use."""
+    if getattr(t, "cia_in_signature", None) is None:
+        t.cia_in_signature = _cia_signing_version(
+            t, label="en signature", start_year=2019, sign=False
+        )
+    return {"version_id": t.cia_in_signature.public_id}
+
+
+def _cia_signed_convention(t):
+    _cia_signed(t)
+    return {"convention_id": t.cia_signed.convention.public_id}
+
+
+def _cia_signed(t):
+    """A version signed by all (2015–2018), made on first use."""
+    if getattr(t, "cia_signed", None) is None:
+        t.cia_signed = _cia_signing_version(t, label="signée", start_year=2015, sign=True)
+    return {"version_id": t.cia_signed.public_id}
+
+
+def _orientation(t, state="delibere_epci"):
+    """The tenant's document d'orientation, made on first use through the services (the
+    world has none). By default at the délibération of the EPCI: editable, open to comments,
+    with its PDF attached and awaiting the préfet, so one document serves every row."""
+    from tests.conventions.orientations_support import orientation_at
+
+    documents = t.__dict__.setdefault("orientations", {})
+    if state not in documents:
+        documents[state] = orientation_at(t.conference, t.users, state)
+    return documents[state]
+
+
+def _orientation_doc(state="delibere_epci"):
+    return lambda t: {"document_id": _orientation(t, state).public_id}
+
+
+def _orientation_section(t):
+    from conventions.selectors_orientations import sections_of
+
+    document = _orientation(t)
+    with conference_scope(t.conference):
+        key = sections_of(document.current_version)[0].key
+    return {"document_id": document.public_id, "section_key": key}
+
+
+def _orientation_comment(t):
+    """A comment of the tenant's bailleur on the first section."""
+    from conventions.services_orientations import orientation_comment_add
+
+    kwargs = _orientation_section(t)
+    with conference_scope(t.conference):
+        comment = orientation_comment_add(
+            conference=t.conference,
+            actor=t.users[RoleName.BAILLEUR],
+            document=_orientation(t),
+            key=kwargs["section_key"],
+            body=f"Commentaire {t.marker}",
+        )
+    return {"document_id": kwargs["document_id"], "comment_id": comment.public_id}
+
+
+def _orientation_attachment(t):
+    from conventions.models import OrientationTransition
+
+    document = _orientation(t)
+    with conference_scope(t.conference):
+        row = OrientationTransition.objects.get(document=document, name="deliberer")
+    return {"document_id": document.public_id, "transition_id": row.public_id}
+
+
 CONFERENCE_ROWS: dict[str, Row] = {
     "conference_home": Row("conference.view"),
     "conference_settings": Row("conference.manage"),
@@ -133,6 +304,56 @@ CONFERENCE_ROWS: dict[str, Row] = {
     "import_detail": Row("attributions.import", _import_job),
     "import_progress": Row("attributions.import", _import_job),
     "import_confirm": Row("attributions.import", _import_job, method="post", ok_status=302),
+    # Convention intercommunale d'attribution (_cia_draft: a draft; _cia_in_signature: in
+    # signature, the bailleur user and `multi` designated signers; _cia_signed: signed by all).
+    "cia_list": Row("cia.view"),
+    "cia_create": Row("cia.edit"),
+    "cia_detail": Row("cia.view", _cia_convention),
+    "cia_avenant_create": Row("cia.edit", _cia_signed_convention),
+    "cia_explanation_edit": Row("cia.explain_gap", _cia_explanation),
+    "cia_version_edit": Row("cia.edit", _cia_draft),
+    "cia_objectives_edit": Row("cia.edit", _cia_draft),
+    "cia_reservataire_objectives_edit": Row("cia.edit", _cia_draft),
+    "cia_signatories_edit": Row("cia.edit", _cia_draft),
+    "cia_submit": Row("cia.edit", _cia_draft, method="post", ok_status=302),
+    "cia_enter_into_force": Row("cia.edit", _cia_signed, method="post", ok_status=302),
+    "cia_designate": Row("cia.designate_signer", _cia_draft),
+    "cia_sign": Row("cia.sign", _cia_in_signature),
+    "cia_version_document": Row("cia.view", _cia_in_signature),
+    # Produced documents (_generated_document: a ready document of the tenant). The bilan
+    # request posted empty re-renders the list with the form's error.
+    "document_list": Row("documents.view"),
+    "document_progress": Row("documents.view", _generated_document),
+    "document_download": Row("documents.view", _generated_document),
+    "document_bilan_request": Row("documents.generate", method="post", ok_status=200),
+    # Document d'orientation (_orientation: the tenant's document, by default awaiting the
+    # préfet's agrément; each step's row puts it where that step can be taken).
+    "orientation_home": Row("orientations.view"),
+    "orientation_create": Row("orientations.edit"),
+    "orientation_detail": Row("orientations.view", _orientation_doc()),
+    "orientation_versions": Row("orientations.view", _orientation_doc()),
+    "orientation_compare": Row("orientations.view", _orientation_doc()),
+    "orientation_version": Row(
+        "orientations.view", lambda t: {"document_id": _orientation(t).public_id, "number": 1}
+    ),
+    "orientation_attachment": Row("orientations.view", _orientation_attachment),
+    "orientation_section_add": Row("orientations.edit", _orientation_doc()),
+    "orientation_section_edit": Row("orientations.edit", _orientation_section),
+    "orientation_section_remove": Row(
+        "orientations.edit", _orientation_section, method="post", ok_status=302
+    ),
+    "orientation_reorder": Row("orientations.edit", _orientation_doc()),
+    "orientation_comment": Row("orientations.comment", _orientation_section),
+    "orientation_comment_resolve": Row(
+        "orientations.resolve_comments", _orientation_comment, method="post", ok_status=302
+    ),
+    "orientation_pdf": Row("documents.generate", _orientation_doc(), method="post", ok_status=302),
+    "orientation_submit": Row("orientations.advance", _orientation_doc("brouillon")),
+    "orientation_adopt": Row("orientations.advance", _orientation_doc("consultation")),
+    "orientation_deliberate": Row("orientations.advance", _orientation_doc("adopte_cil")),
+    "orientation_approve": Row("orientations.approve", _orientation_doc()),
+    "orientation_refuse": Row("orientations.approve", _orientation_doc()),
+    "orientation_enforce": Row("orientations.advance", _orientation_doc("agree_prefet")),
 }
 
 # URLs outside any conference: (expected status anonymous, expected status signed in).
@@ -158,6 +379,8 @@ GLOBAL_ROWS: dict[str, tuple[Callable[[Tenant], dict], str, int, int]] = {
     "legal_notice": (lambda t: {}, "get", 200, 200),
     "personal_data": (lambda t: {}, "get", 200, 200),
     "health": (lambda t: {}, "get", 200, 200),
+    # The public verification of a produced PDF: anyone.
+    "document_verification": (lambda t: {}, "get", 200, 200),
     # The API ignores sessions: 401 without a token, signed in or not (token matrix:
     # tests/attributions/test_api.py). Its schema holds no data: public.
     "api:attribution_list": (lambda t: {}, "get", 401, 401),
@@ -318,5 +541,7 @@ def test_person_in_two_conferences_never_sees_the_other_one(client, world):
         for url in pages:
             response = client.get(url)
             assert response.status_code == 200, url
-            content = response.content.decode()
+            # getvalue(): also reads a streamed response (a document download); binary files
+            # (PDF) are searched as bytes decoded leniently.
+            content = response.getvalue().decode(errors="replace")
             assert other.marker not in content, f"{other.marker} visible sur {url}"

@@ -1,27 +1,47 @@
 """Committing an import: all or nothing, in one transaction.
 
-The file is read again and every line checked again (the reference data or the stored
-attributions may have changed since the plan): new lines are inserted and changed ones
-updated by batches, unchanged ones are not touched (their `updated_at` stays). If any line is
-wrong now, the transaction is rolled back and the errors reported: nothing is written.
-One audit entry records the import; the bilan of every year touched is invalidated.
+Two ways in, one way of writing:
+
+- `commit_import` — the commit comes after the preview, in another request or a Celery task:
+  the file is read again and every line checked again (the reference data or the stored
+  attributions may have changed since the preview), in ONE pass that writes as it goes. If any
+  line is wrong now, the transaction is rolled back and the errors reported: nothing is
+  written.
+- `commit_planned` — the commit follows the plan in the same process (`manage.py
+  import_attributions`): the rows the plan derived (`plan_import(keep_rows=True)`) are
+  written without reading the file again, provided the conference's reference data are still
+  those they were derived from (else it returns None and the caller falls back on
+  `commit_import`). When the plan found nothing to create or update and the stored
+  attributions have not changed since, nothing is read nor written.
+
+New lines are inserted and changed ones updated by batches (memory holds one batch), unchanged
+ones are not touched (their `updated_at` stays). On PostgreSQL (psycopg 3) new rows go by COPY
+and changed rows by COPY into a temporary table, then one UPDATE … FROM it; elsewhere (SQLite,
+the embedded development default) through the ORM. One audit entry records the import; the
+bilan of every year touched is invalidated.
 """
 
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.utils import timezone
 
 from attributions.derivation import load_reference
 from attributions.importing.planning import (
+    COMPARED_FIELDS,
+    PROGRESS_EVERY,
     WRITTEN_FIELDS,
     ErrorLog,
     LineChecker,
+    Plan,
     Progress,
     existing_rows,
     fingerprint,
-    fingerprint_of,
+    stored_state,
+    written_values,
 )
 from attributions.importing.reading import AttributionFile
 from attributions.models import Attribution
@@ -29,8 +49,17 @@ from attributions.services import data_changed
 from cil import audit
 from cil.models import AuditAction, Conference
 
-BATCH_SIZE = 2000
-UPDATED_FIELDS = [name for name in WRITTEN_FIELDS if name not in ("bailleur_id", "reference")]
+BATCH_SIZE = 2000  # rows a batch, through the ORM
+COPY_BATCH_SIZE = 5000  # rows a COPY
+# The fields an update writes: all but the key, which are also those a fingerprint compares.
+UPDATED_FIELDS = list(COMPARED_FIELDS)
+UPDATES_TABLE = "cil_import_updates"  # temporary: dropped at the end of the write
+
+# A derived row is a tuple in WRITTEN_FIELDS order (planning.written_values).
+_BAILLEUR = WRITTEN_FIELDS.index("bailleur_id")
+_REFERENCE = WRITTEN_FIELDS.index("reference")
+_YEAR = WRITTEN_FIELDS.index("year")
+_updated_values = operator.itemgetter(*(WRITTEN_FIELDS.index(name) for name in UPDATED_FIELDS))
 
 
 class ImportRejected(Exception):
@@ -58,20 +87,28 @@ class CommitResult:
         }
 
 
-class _Writer:
+def copy_writes() -> bool:
+    """Whether the import writes by COPY: PostgreSQL through psycopg 3."""
+    return connection.vendor == "postgresql" and is_psycopg3
+
+
+class _OrmWriter:
+    """Through the ORM: SQLite (the embedded development default), or psycopg 2."""
+
     def __init__(self, conference: Conference):
         self.conference = conference
         self.now = timezone.now()
         self.to_create: list[Attribution] = []
         self.to_update: list[tuple[int, dict[str, Any]]] = []
 
-    def create(self, fields: dict[str, Any]) -> None:
+    def create(self, values: tuple) -> None:
+        fields = dict(zip(WRITTEN_FIELDS, values, strict=True))
         self.to_create.append(Attribution(conference=self.conference, **fields))
         if len(self.to_create) >= BATCH_SIZE:
             self.flush_creates()
 
-    def update(self, pk: int, fields: dict[str, Any]) -> None:
-        self.to_update.append((pk, fields))
+    def update(self, pk: int, values: tuple) -> None:
+        self.to_update.append((pk, dict(zip(WRITTEN_FIELDS, values, strict=True))))
         if len(self.to_update) >= BATCH_SIZE:
             self.flush_updates()
 
@@ -126,9 +163,178 @@ class _Writer:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
 
-    def flush(self) -> None:
+    def finish(self) -> None:
         self.flush_creates()
         self.flush_updates()
+
+
+class _CopyWriter:
+    """PostgreSQL through psycopg 3. New rows: `COPY attributions_attribution (…) FROM STDIN`,
+    a COPY a batch. Changed rows: COPY into a temporary table, batch after batch, then one
+    `UPDATE … FROM` it at the end. Inside the caller's transaction: a rollback undoes it all.
+
+    A new row gets what `Attribution(**fields).save()` would give it: the conference, the
+    model's defaults (a new `public_id`) and `created_at` = `updated_at` = now."""
+
+    def __init__(self, conference: Conference):
+        meta = Attribution._meta
+        quote = connection.ops.quote_name
+        self.conference_id = conference.pk
+        self.now = timezone.now()
+        self.table = quote(meta.db_table)
+        fixed_columns, fixed, self.defaults, default_columns = [], [], [], []
+        for model_field in meta.concrete_fields:
+            if model_field.primary_key or model_field.attname in WRITTEN_FIELDS:
+                continue
+            if model_field.attname == "conference_id":
+                fixed_columns.append(model_field.column)
+                fixed.append(conference.pk)
+            elif getattr(model_field, "auto_now", False) or getattr(
+                model_field, "auto_now_add", False
+            ):
+                fixed_columns.append(model_field.column)
+                fixed.append(self.now)
+            elif model_field.has_default() and callable(model_field.default):
+                default_columns.append(model_field.column)
+                self.defaults.append(model_field.get_default)  # uuid4: one a row
+            else:
+                fixed_columns.append(model_field.column)
+                fixed.append(model_field.get_default())
+        self.fixed = tuple(fixed)
+        written = [meta.get_field(name).column for name in WRITTEN_FIELDS]
+        columns = ", ".join(quote(c) for c in [*fixed_columns, *default_columns, *written])
+        self.insert = f"COPY {self.table} ({columns}) FROM STDIN"
+        self.updated_columns = [meta.get_field(name).column for name in UPDATED_FIELDS]
+        self.to_create: list[tuple] = []
+        self.to_update: list[tuple] = []
+        self.updates_table_ready = False
+
+    def create(self, values: tuple) -> None:
+        self.to_create.append(values)
+        if len(self.to_create) >= COPY_BATCH_SIZE:
+            self.flush_creates()
+
+    def update(self, pk: int, values: tuple) -> None:
+        self.to_update.append((pk, *_updated_values(values)))
+        if len(self.to_update) >= COPY_BATCH_SIZE:
+            self.flush_updates()
+
+    def _copy(self, cursor, statement: str, rows) -> None:
+        # Errors as Django's (IntegrityError…), as from cursor.execute.
+        with connection.wrap_database_errors, cursor.copy(statement) as copy:
+            write_row = copy.write_row
+            for row in rows:
+                write_row(row)
+
+    def flush_creates(self) -> None:
+        if not self.to_create:
+            return
+        fixed, defaults = self.fixed, self.defaults
+        rows = ((*fixed, *[make() for make in defaults], *values) for values in self.to_create)
+        with connection.cursor() as cursor:
+            self._copy(cursor, self.insert, rows)
+        self.to_create = []
+
+    def flush_updates(self) -> None:
+        if not self.to_update:
+            return
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(c) for c in ["id", *self.updated_columns])
+        with connection.cursor() as cursor:
+            if not self.updates_table_ready:
+                # Its columns and types are the table's (no row is read: WITH NO DATA).
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {quote(UPDATES_TABLE)} ON COMMIT DROP AS "  # noqa: S608
+                    f"SELECT {columns} FROM {self.table} WITH NO DATA"
+                )
+                self.updates_table_ready = True
+            self._copy(
+                cursor, f"COPY {quote(UPDATES_TABLE)} ({columns}) FROM STDIN", self.to_update
+            )
+        self.to_update = []
+
+    def finish(self) -> None:
+        self.flush_creates()
+        self.flush_updates()
+        if not self.updates_table_ready:
+            return
+        quote = connection.ops.quote_name
+        assignments = ", ".join(f"{quote(c)} = u.{quote(c)}" for c in self.updated_columns)
+        with connection.cursor() as cursor:
+            # Raw SQL is outside the tenant scope: the conference is in the WHERE clause (the
+            # ids come from this conference's scoped query; this keeps it so whatever happens).
+            cursor.execute(
+                f"UPDATE {self.table} AS t SET {assignments}, {quote('updated_at')} = %s "  # noqa: S608
+                f"FROM {quote(UPDATES_TABLE)} AS u "
+                "WHERE t.id = u.id AND t.conference_id = %s",
+                [self.now, self.conference_id],
+            )
+            cursor.execute(f"DROP TABLE {quote(UPDATES_TABLE)}")
+        self.updates_table_ready = False
+
+
+def _writer(conference: Conference) -> _OrmWriter | _CopyWriter:
+    return _CopyWriter(conference) if copy_writes() else _OrmWriter(conference)
+
+
+def _stored(bailleur_ids) -> dict[tuple[int, str], tuple[int, int, int]]:
+    """(bailleur_id, reference) → (pk, fingerprint, year) of the stored attributions of these
+    bailleurs: one query."""
+    return {
+        (bailleur_id, reference): (pk, fingerprint(values), year)
+        for bailleur_id, reference, pk, year, *values in existing_rows(bailleur_ids, "pk", "year")
+    }
+
+
+class _Writes:
+    """Each derived row is created, updated or left alone, as it compares with the stored
+    attributions; the counts and the years touched are kept."""
+
+    def __init__(self, conference: Conference, stored: dict):
+        self.stored = stored
+        self.writer = _writer(conference)
+        self.result = CommitResult()
+
+    def add(self, values: tuple, key_fingerprint: int | None = None) -> None:
+        """`values`: WRITTEN_FIELDS order; `key_fingerprint`: its fingerprint when known."""
+        result = self.result
+        stored = self.stored.get((values[_BAILLEUR], values[_REFERENCE]))
+        if stored is None:
+            self.writer.create(values)
+            result.create += 1
+            result.years.add(values[_YEAR])
+            return
+        if key_fingerprint is None:
+            key_fingerprint = fingerprint(_updated_values(values))
+        if key_fingerprint == stored[1]:
+            result.unchanged += 1
+        else:
+            self.writer.update(stored[0], values)
+            result.update += 1
+            result.years.update((values[_YEAR], stored[2]))
+
+    def finish(self, lines: int) -> CommitResult:
+        self.writer.finish()
+        self.result.lines = lines
+        return self.result
+
+
+def _recorded(conference: Conference, actor, job, result: CommitResult) -> CommitResult:
+    audit.record(
+        conference=conference,
+        actor=actor,
+        action=AuditAction.IMPORT,
+        obj=job,
+        changes={
+            "lignes": result.lines,
+            "créées": result.create,
+            "modifiées": result.update,
+            "inchangées": result.unchanged,
+        },
+    )
+    if result.years:
+        data_changed(conference, result.years)
+    return result
 
 
 @transaction.atomic
@@ -153,13 +359,7 @@ def commit_import(
         progress=progress,
     )
     planned = set(bailleur_ids)
-    # (bailleur_id, reference) → (pk, fingerprint, year): one query.
-    existing = {
-        (bailleur_id, reference): (pk, fingerprint(values), year)
-        for bailleur_id, reference, pk, year, *values in existing_rows(planned, "pk", "year")
-    }
-    writer = _Writer(conference)
-    result = CommitResult()
+    writes = _Writes(conference, _stored(planned))
     for number, fields in checker.valid_lines(file):
         if errors:
             continue  # keep checking, to report every error; write no more
@@ -171,33 +371,41 @@ def commit_import(
                 "Les données ont changé depuis la vérification du fichier : relancez l'import.",
             )
             continue
-        stored = existing.get((fields["bailleur_id"], fields["reference"]))
-        if stored is None:
-            writer.create(fields)
-            result.create += 1
-            result.years.add(fields["year"])
-        elif fingerprint_of(fields) == stored[1]:
-            result.unchanged += 1
-        else:
-            writer.update(stored[0], fields)
-            result.update += 1
-            result.years.update((fields["year"], stored[2]))
+        writes.add(written_values(fields))
     if errors:
         raise ImportRejected(errors)  # rolls back the batches already written
-    writer.flush()
-    result.lines = checker.lines
-    audit.record(
-        conference=conference,
-        actor=actor,
-        action=AuditAction.IMPORT,
-        obj=job,
-        changes={
-            "lignes": result.lines,
-            "créées": result.create,
-            "modifiées": result.update,
-            "inchangées": result.unchanged,
-        },
-    )
-    if result.years:
-        data_changed(conference, result.years)
-    return result
+    return _recorded(conference, actor, job, writes.finish(checker.lines))
+
+
+@transaction.atomic
+def commit_planned(
+    plan: Plan, *, conference: Conference, actor, job, progress: Progress | None = None
+) -> CommitResult | None:
+    """Write the rows `plan` kept (`plan_import(keep_rows=True)`, in this process, of the file
+    of `job`), inside the conference's scope, without reading the file again. None, having
+    written nothing, when they cannot be reused: no rows kept, another file, conference or
+    acting bailleur, or the conference's reference data changed since (its communes, QPV,
+    bailleurs, thresholds): then `commit_import` must check the file again."""
+    rows = plan.rows
+    if (
+        rows is None
+        or rows.sha256 != job.sha256
+        or rows.conference_id != conference.pk
+        or job.conference_id != conference.pk
+        or rows.acting_bailleur_id != job.acting_bailleur_id
+        or load_reference(conference) != rows.reference
+    ):
+        return None
+    as_planned = stored_state(plan.bailleur_ids) == rows.stored
+    if as_planned and not plan.create and not plan.update:
+        # Every line is unchanged, as the plan found, and nothing changed since.
+        result = CommitResult(lines=plan.lines, unchanged=plan.unchanged)
+        return _recorded(conference, actor, job, result)
+    # No stored attribution matched a line, and nothing changed since: none to read.
+    none_stored = as_planned and not plan.update and not plan.unchanged
+    writes = _Writes(conference, {} if none_stored else _stored(plan.bailleur_ids))
+    for count, (number, key_fingerprint, values) in enumerate(rows.spool, start=1):
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(number)
+        writes.add(values, key_fingerprint)
+    return _recorded(conference, actor, job, writes.finish(plan.lines))

@@ -87,9 +87,17 @@ def start_validation(job: ImportJob) -> None:
         run_validation(job_id=job.pk, report_progress=False)
 
 
-def import_confirm(*, job: ImportJob, actor: User | None, synchronous: bool = False) -> bool:
+def import_confirm(
+    *,
+    job: ImportJob,
+    actor: User | None,
+    synchronous: bool = False,
+    plan: planning.Plan | None = None,
+) -> bool:
     """Start writing a READY job (in a task for a big file, unless `synchronous`). False when
-    it was not READY (already started, done…)."""
+    it was not READY (already started, done…). `plan`: the job's plan made in this process
+    with its rows kept (`plan_import(keep_rows=True)`, as the command does): a synchronous
+    commit writes them without reading and checking the file a second time."""
     started = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.READY).update(
         status=ImportStatus.IMPORTING, processed_lines=0
     )
@@ -101,7 +109,7 @@ def import_confirm(*, job: ImportJob, actor: User | None, synchronous: bool = Fa
 
         _enqueue(import_commit, job, actor_id=actor_id)
     else:
-        run_commit(job_id=job.pk, actor_id=actor_id, report_progress=False)
+        run_commit(job_id=job.pk, actor_id=actor_id, report_progress=False, plan=plan)
     return True
 
 
@@ -211,10 +219,18 @@ def run_validation(*, job_id: int, report_progress: bool = True) -> None:
     )
 
 
-def run_commit(*, job_id: int, actor_id: int | None, report_progress: bool = True) -> None:
+def run_commit(
+    *,
+    job_id: int,
+    actor_id: int | None,
+    report_progress: bool = True,
+    plan: planning.Plan | None = None,
+) -> None:
     """Write a confirmed job's file, all or nothing (inside the job's conference scope). From
     IMPORTING only: the job's DONE state is written in the same transaction as the
-    attributions, so a second run finds it DONE and does nothing."""
+    attributions, so a second run finds it DONE and does nothing. With `plan` (see
+    `import_confirm`), its rows are written when they can be reused
+    (`committing.commit_planned`), else the file is read and checked again."""
     job = progress = None
     try:
         with transaction.atomic():
@@ -224,17 +240,26 @@ def run_commit(*, job_id: int, actor_id: int | None, report_progress: bool = Tru
                 return
             actor = User.objects.filter(pk=actor_id).first() if actor_id else None
             progress = ProgressWriter(job, inside_transaction=True) if report_progress else None
-            with job.file.open("rb") as stream, reading.open_file(stream, job.filename) as opened:
-                _same_file(job, opened)
-                result = committing.commit_import(
-                    opened,
-                    conference=job.conference,
-                    actor=actor,
-                    job=job,
-                    acting_bailleur_id=job.acting_bailleur_id,
-                    bailleur_ids=job.counts.get("bailleurs", []),
-                    progress=progress,
+            result = None
+            if plan is not None and plan.rows is not None:
+                result = committing.commit_planned(
+                    plan, conference=job.conference, actor=actor, job=job, progress=progress
                 )
+            if result is None:
+                with (
+                    job.file.open("rb") as stream,
+                    reading.open_file(stream, job.filename) as opened,
+                ):
+                    _same_file(job, opened)
+                    result = committing.commit_import(
+                        opened,
+                        conference=job.conference,
+                        actor=actor,
+                        job=job,
+                        acting_bailleur_id=job.acting_bailleur_id,
+                        bailleur_ids=job.counts.get("bailleurs", []),
+                        progress=progress,
+                    )
             _finish(
                 job.pk,
                 ImportStatus.IMPORTING,

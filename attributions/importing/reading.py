@@ -168,13 +168,31 @@ class AttributionFile:
         """The non-empty lines after the header, in order. Raises FileRefused when the reading
         cannot go on (a line too long, undecodable bytes)."""
         positions = self.positions
+        header_line = self.header_line
+        names = tuple(positions.get(index) for index in range(len(self.headers)))
+        # Every cell of a CSV line is a str; when every header names a column and the line is
+        # no longer than the header, no cell can be outside a column.
+        all_named = self.kind == "csv" and None not in names
         for number, record in self._records():
-            if number <= self.header_line:
+            if number <= header_line:
+                continue
+            if all_named and len(record) <= len(names):
+                # Blank (`_blank`) for a str: empty or only whitespace.
+                raw = {
+                    name: cell
+                    for name, cell in zip(names, record, strict=False)
+                    if cell and not cell.isspace()
+                }
+                if raw:
+                    yield Line(number, raw, [])
                 continue
             raw: dict[str, Any] = {}
             problems: list[tuple[str, Any, str]] = []
             for index, cell in enumerate(record):
-                if _blank(cell):
+                # `_blank`, inlined for the common case: a CSV cell is a str.
+                if cell is None or (
+                    (not cell or cell.isspace()) if type(cell) is str else _blank(cell)
+                ):
                     continue
                 name = positions.get(index)
                 if name is None:
@@ -242,7 +260,7 @@ class CsvFile(AttributionFile):
     @staticmethod
     def _physical_lines(text: io.TextIOWrapper) -> Iterator[str]:
         while line := text.readline(MAX_LINE_CHARS + 2):  # + \r\n
-            if len(line.rstrip("\r\n")) > MAX_LINE_CHARS:
+            if len(line) > MAX_LINE_CHARS and len(line.rstrip("\r\n")) > MAX_LINE_CHARS:
                 raise _LineTooLong
             yield line
 

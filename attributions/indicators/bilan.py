@@ -1,8 +1,15 @@
-"""The yearly bilan of attributions (`bilan` v1, shared/formats.md), from a frame of rows.
+"""The yearly bilan of attributions (`bilan` v1, shared/formats.md).
 
-Pure pandas, no Django: the caller (attributions/bilan_data.py) builds the frame and the
-conference's settings. One grouped count table serves both paths: `compute_bilan` for one
-conference, `compute_many` for every conference of a national run in one pass.
+Pure pandas, no Django: the caller (attributions/bilan_data.py) reads the data and the
+conferences' settings. Two stages, kept apart so that the counts may come from elsewhere:
+
+1. **Counting** — `count_tables(frame)`: the counts of every group, from a frame of rows.
+   `attributions.bilan_data.national_bilans` produces the same tables by one SQL query.
+2. **Building** — `build_documents(tables, …)` / `build_document(…)`: the documents from the
+   count tables and each conference's settings (`ConferenceInputs`), whatever produced the
+   tables.
+
+`compute_bilan` (one conference) and `compute_many` (several, one pass) chain both.
 
 Input frame: one row per attribution whose lease was signed in the year (the lease date
 decides the year, domain.md §4):
@@ -18,11 +25,23 @@ decides the year, domain.md §4):
 | `reservataire` | str | contingent code (`attributions` v1); `non_reserve` for the bailleur's own stock |
 | `reservataire_siren` | str or None | which commune/EPCI/… when several exist; "" and None both mean none |
 
-`compute_many` also needs a `conference` column (the conference's slug).
+`compute_many` and `count_tables` also need a `conference` column (the conference's slug).
+
+Count tables: `{table: {conference slug: {key: counts}}}`, a group present only when it has
+at least one attribution:
+
+| table | key | counts |
+|---|---|---|
+| `total` | None | tuple of ints in `COUNTS` order |
+| `bailleur` | bailleur's SIREN | tuple in `COUNTS` order |
+| `commune` | INSEE code | tuple in `COUNTS` order |
+| `reservataire` | (code, SIREN; "" or None for none) | tuple in `RESERVATAIRE_COUNTS` order; `non_reserve` excluded |
 """
 
+import gc
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -87,6 +106,10 @@ ENTRY_KEYS = {
 }
 # What is counted per group: the totals, then the rules' numerators and R3's denominator.
 COUNTS = (*TOTALS, "r1_num", "r2_num", "non_reserve", "non_reserve_prioritaires")
+# What is counted per (réservataire, SIREN): R3's numerator and denominator.
+RESERVATAIRE_COUNTS = ("attributions", "prioritaires")
+# The count tables (see the module doc), in this order.
+TABLES = ("total", "bailleur", "commune", "reservataire")
 
 
 @dataclass(frozen=True)
@@ -136,21 +159,21 @@ def compute_many(
     frame: pd.DataFrame, *, year: int, conferences: Mapping[str, ConferenceInputs]
 ) -> dict[str, dict]:
     """The documents of several conferences for `year`, from one frame with a `conference`
-    column (slug): one grouped pass over all rows, then a light loop per conference over its
-    bailleurs, communes and réservataires. A conference without rows gets a document of
-    zeros; a row naming a conference absent from `conferences` is an error."""
+    column (slug): one grouped pass over all rows (`count_tables`), then a light loop per
+    conference over its bailleurs, communes and réservataires (`build_documents`). A
+    conference without rows gets a document of zeros; a row naming a conference absent from
+    `conferences` is an error."""
     unknown = set(frame["conference"].unique()) - set(conferences)
     if unknown:
         raise ValueError(f"Conférences sans paramètres : {sorted(unknown)}")
-    tables = _tables(frame)
-    return {
-        slug: _document(slug, year, inputs, {name: t.get(slug, {}) for name, t in tables.items()})
-        for slug, inputs in conferences.items()
-    }
+    return build_documents(count_tables(frame), year=year, conferences=conferences)
 
 
 def flags(frame: pd.DataFrame) -> pd.DataFrame:
-    """One 0/1 column per count of the bilan, one row per attribution (vectorised)."""
+    """One 0/1 column per count of the bilan, one row per attribution (vectorised).
+
+    The same definitions, in SQL, are `attributions.bilan_data.NATIONAL_COUNTS_SQL`'s: change
+    both together (tests/attributions/test_bilan_national.py checks they agree)."""
     in_qpv = frame["in_qpv"].to_numpy(dtype=bool)
     q1 = frame["is_q1"].astype("boolean")
     is_q1 = q1.fillna(False).to_numpy(dtype=bool)
@@ -185,33 +208,56 @@ def flags(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({name: values.astype(np.int32) for name, values in columns.items()})
 
 
-def _tables(frame: pd.DataFrame) -> dict[str, dict]:
-    """{table: {conference: {key: counts}}} for the totals, bailleurs, communes and
-    réservataires; counts are tuples in COUNTS order (réservataires: attributions,
-    prioritaires). Python loops run over groups, never over attributions."""
+# --- Counting: a frame → the count tables -----------------------------------------------------
+
+
+def count_tables(frame: pd.DataFrame) -> dict[str, dict]:
+    """The count tables (see the module doc) of a frame with a `conference` column.
+
+    Each key column is made categorical once: the four groupings then work on its integer
+    codes instead of hashing 450,000 strings per grouping (`observed=True`: only the
+    combinations that occur). Python loops run over groups, never over attributions."""
     counts = flags(frame)
-    counts["conference"] = frame["conference"].to_numpy()
-    counts["bailleur_siren"] = frame["bailleur_siren"].to_numpy()
-    counts["commune_insee"] = frame["commune_insee"].to_numpy()
-    counts["reservataire"] = frame["reservataire"].to_numpy()
+    for name in ("conference", "bailleur_siren", "commune_insee", "reservataire"):
+        counts[name] = _categorical(frame[name])
     # "" and None both mean "no SIREN": "" sorts first, as `null` must (formats.md).
-    counts["reservataire_siren"] = frame["reservataire_siren"].fillna("").to_numpy()
+    counts["reservataire_siren"] = _categorical(frame["reservataire_siren"], missing="")
     values = list(COUNTS)
+
+    def grouped(table: pd.DataFrame, keys: list[str], columns: list[str]) -> dict[str, dict]:
+        summed = table.groupby(keys, observed=True, sort=False)[columns].sum()
+        with gc_postponed():  # one tuple per group (see gc_postponed)
+            return _nest(summed)
+
     tables = {
-        "total": _nest(counts.groupby(["conference"], sort=False)[values].sum()),
-        "bailleur": _nest(
-            counts.groupby(["conference", "bailleur_siren"], sort=False)[values].sum()
+        "total": grouped(counts, ["conference"], values),
+        "bailleur": grouped(counts, ["conference", "bailleur_siren"], values),
+        "commune": grouped(counts, ["conference", "commune_insee"], values),
+        # `non_reserve` is not a réservataire: R3 on the non-reserved stock is the bailleur's.
+        "reservataire": grouped(
+            counts[counts["non_reserve"] == 0],
+            ["conference", "reservataire", "reservataire_siren"],
+            list(RESERVATAIRE_COUNTS),
         ),
-        "commune": _nest(counts.groupby(["conference", "commune_insee"], sort=False)[values].sum()),
     }
-    # `non_reserve` is not a réservataire: R3 on the non-reserved stock is the bailleur's.
-    reserved = counts[counts["non_reserve"] == 0]
-    tables["reservataire"] = _nest(
-        reserved.groupby(["conference", "reservataire", "reservataire_siren"], sort=False)[
-            ["attributions", "prioritaires"]
-        ].sum()
-    )
     return tables
+
+
+def _categorical(values: pd.Series, *, missing: str | None = None) -> pd.Categorical:
+    """`values` as a categorical, missing values replaced by `missing` when given. Strings
+    are factorized once (categories in order of appearance: no sort needed); a categorical
+    column is used as it is."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categorical = values.array
+        if missing is not None and categorical.isna().any():
+            if missing not in categorical.categories:
+                categorical = categorical.add_categories([missing])
+            categorical = categorical.fillna(missing)
+        return categorical
+    if missing is not None and values.isna().any():
+        values = values.fillna(missing)
+    codes, uniques = pd.factorize(values)
+    return pd.Categorical.from_codes(codes, categories=uniques, validate=False)
 
 
 def _nest(table: pd.DataFrame) -> dict[str, dict]:
@@ -230,51 +276,140 @@ def _nest(table: pd.DataFrame) -> dict[str, dict]:
     return nested
 
 
-def _document(slug: str, year: int, inputs: ConferenceInputs, tables: dict[str, dict]) -> dict:
+# --- Building: the count tables → the documents ---------------------------------------------
+
+# Positions in a counts tuple (COUNTS order).
+_AT = {name: index for index, name in enumerate(COUNTS)}
+_ATTRIBUTIONS, _HORS_QPV, _EN_QPV = _AT["attributions"], _AT["hors_qpv"], _AT["en_qpv"]
+_R1_NUM, _R2_NUM = _AT["r1_num"], _AT["r2_num"]
+_NON_RESERVE, _NON_RESERVE_PRIORITAIRES = _AT["non_reserve"], _AT["non_reserve_prioritaires"]
+_ZERO = (0,) * len(COUNTS)
+
+
+def build_documents(
+    tables: Mapping[str, Mapping[str, Mapping[Any, tuple]]],
+    *,
+    year: int,
+    conferences: Mapping[str, ConferenceInputs],
+) -> dict[str, dict]:
+    """The documents of `conferences` for `year` from count tables, whatever produced them
+    (`count_tables` from a frame, or SQL: `attributions.bilan_data.national_bilans`). A
+    conference absent from the tables gets a document of zeros; counts of a conference
+    absent from `conferences` are an error."""
+    unknown = set().union(*(table.keys() for table in tables.values())) - set(conferences)
+    if unknown:
+        raise ValueError(f"Conférences sans paramètres : {sorted(unknown)}")
+    with gc_postponed():
+        return {
+            slug: build_document(
+                slug, year, inputs, {name: tables[name].get(slug, {}) for name in TABLES}
+            )
+            for slug, inputs in conferences.items()
+        }
+
+
+@contextmanager
+def gc_postponed() -> Iterator[None]:
+    """Postpone CPython's cyclic garbage collector while building many small containers.
+
+    The documents of every conference are ~400,000 small dicts, their count tables ~60,000
+    tuples: each batch of allocations triggers a collection that walks every live object,
+    again and again (bench/bilan: the national documents took 230 ms with it, 85 ms
+    without). Nothing built here holds a reference cycle, so the collection is postponed to
+    the end of the block, not skipped. Process-wide, but short, and re-enabled only by
+    whoever disabled it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def build_document(
+    slug: str, year: int, inputs: ConferenceInputs, counts: Mapping[str, Mapping[Any, tuple]]
+) -> dict:
+    """The `bilan` v1 document of one conference from its part of the count tables
+    ({table: {key: counts}}, the tables of the module doc without the conference level)."""
     rates = {rule: _rate_or_default(inputs.rates, rule) for rule in LEGAL_TARGETS}
-    zero = (0,) * len(COUNTS)
-    total = dict(zip(COUNTS, tables["total"].get(None, zero), strict=True))
+    # Each target converted once per conference, not once per indicator.
+    cibles = {rule: float(rate) for rule, rate in rates.items()}
+    total = counts["total"].get(None, _ZERO)
     names = dict(inputs.bailleurs)
-    by_bailleur = tables["bailleur"]
-    by_commune = tables["commune"]
+    by_bailleur = counts["bailleur"]
+    by_commune = counts["commune"]
 
     par_bailleur = []
     for siren in sorted(set(names) | set(by_bailleur)):
-        counts = dict(zip(COUNTS, by_bailleur.get(siren, zero), strict=True))
-        objective = inputs.objectives.get((siren, year)) or {}
-        target = {rule: _first(objective.get(rule), rates[rule]) for rule in LEGAL_TARGETS}
+        row = by_bailleur.get(siren, _ZERO)
+        objective = inputs.objectives.get((siren, year))
+        target = (
+            {rule: float(_first(objective.get(rule), rates[rule])) for rule in LEGAL_TARGETS}
+            if objective
+            else cibles
+        )
         par_bailleur.append(
             {
                 "siren": siren,
                 # A SIREN with rows but missing from `bailleurs` is still listed (its rows are
                 # in the totals); the caller passes former members' names to avoid a null.
                 "nom": names.get(siren),
-                "attributions": int(counts["attributions"]),
-                **_r1_r2(counts, target),
-                "r3_prioritaires_non_reserve": indicator(
-                    counts["non_reserve_prioritaires"], counts["non_reserve"], target["r3"]
+                "attributions": int(row[_ATTRIBUTIONS]),
+                "r1_q1_hors_qpv": _indicator(row[_R1_NUM], row[_HORS_QPV], target["r1"]),
+                "r2_hors_q1_en_qpv": _indicator(row[_R2_NUM], row[_EN_QPV], target["r2"]),
+                "r3_prioritaires_non_reserve": _indicator(
+                    row[_NON_RESERVE_PRIORITAIRES], row[_NON_RESERVE], target["r3"]
                 ),
             }
         )
 
+    # No per-commune objective exists: the conference's rates apply. The hottest loop (every
+    # commune of the country): the indicators are written inline, as `_indicator` makes them.
+    cible_r1, cible_r2 = cibles["r1"], cibles["r2"]
     par_commune = []
+    append = par_commune.append
     for insee in sorted(set(inputs.communes) | set(by_commune)):
-        counts = dict(zip(COUNTS, by_commune.get(insee, zero), strict=True))
-        # No per-commune objective exists: the conference's rates apply.
-        par_commune.append(
-            {"insee": insee, "attributions": int(counts["attributions"]), **_r1_r2(counts, rates)}
+        row = by_commune.get(insee, _ZERO)
+        r1_num, hors_qpv = int(row[_R1_NUM]), int(row[_HORS_QPV])
+        r2_num, en_qpv = int(row[_R2_NUM]), int(row[_EN_QPV])
+        append(
+            {
+                "insee": insee,
+                "attributions": int(row[_ATTRIBUTIONS]),
+                "r1_q1_hors_qpv": {
+                    "numerateur": r1_num,
+                    "denominateur": hors_qpv,
+                    "taux": rate(r1_num, hors_qpv),
+                    "cible": cible_r1,
+                },
+                "r2_hors_q1_en_qpv": {
+                    "numerateur": r2_num,
+                    "denominateur": en_qpv,
+                    "taux": rate(r2_num, en_qpv),
+                    "cible": cible_r2,
+                },
+            }
         )
 
+    # "" and None both mean "no SIREN" (whatever the producer of the tables used): one line,
+    # sorted first as `null` must be (formats.md).
+    by_reservataire: dict[tuple[str, str], tuple[int, int]] = {}
+    for (code, siren), (attributions, prioritaires) in counts["reservataire"].items():
+        key = (code, siren or "")
+        before = by_reservataire.get(key, (0, 0))
+        by_reservataire[key] = (before[0] + attributions, before[1] + prioritaires)
     reservataire_objectives = inputs.reservataire_objectives or {}
     par_reservataire = []
-    for (code, siren), (attributions, prioritaires) in sorted(tables["reservataire"].items()):
+    for (code, siren), (attributions, prioritaires) in sorted(by_reservataire.items()):
         siren = siren or None
-        target = _first(reservataire_objectives.get((code, siren)), rates["r3"])
+        objective = reservataire_objectives.get((code, siren))
+        target = cibles["r3"] if objective is None else float(objective)
         par_reservataire.append(
             {
                 "reservataire": code,
                 "siren": siren,
-                "r3_prioritaires": indicator(prioritaires, attributions, target),
+                "r3_prioritaires": _indicator(prioritaires, attributions, target),
             }
         )
 
@@ -283,8 +418,9 @@ def _document(slug: str, year: int, inputs: ConferenceInputs, tables: dict[str, 
         "conference": slug,
         "annee": year,
         "seuil_q1": None if inputs.threshold is None else float(inputs.threshold),
-        "total": {name: int(total[name]) for name in TOTALS},
-        **_r1_r2(total, rates),
+        "total": {name: int(total[_AT[name]]) for name in TOTALS},
+        "r1_q1_hors_qpv": _indicator(total[_R1_NUM], total[_HORS_QPV], cible_r1),
+        "r2_hors_q1_en_qpv": _indicator(total[_R2_NUM], total[_EN_QPV], cible_r2),
         "par_bailleur": par_bailleur,
         "par_reservataire": par_reservataire,
         "par_commune": par_commune,
@@ -314,13 +450,6 @@ def in_contract_order(document: Mapping[str, Any]) -> dict:
     return result
 
 
-def _r1_r2(counts: Mapping[str, int], target: Mapping[str, Any]) -> dict:
-    return {
-        "r1_q1_hors_qpv": indicator(counts["r1_num"], counts["hors_qpv"], target["r1"]),
-        "r2_hors_q1_en_qpv": indicator(counts["r2_num"], counts["en_qpv"], target["r2"]),
-    }
-
-
 def _rate_or_default(rates: Mapping[str, Any], rule: str) -> Any:
     return _first(rates.get(rule), LEGAL_TARGETS[rule])
 
@@ -338,6 +467,17 @@ def indicator(numerator: int, denominator: int, target: Any) -> dict:
         "denominateur": denominator,
         "taux": rate(numerator, denominator),
         "cible": float(target),
+    }
+
+
+def _indicator(numerator: int, denominator: int, cible: float) -> dict:
+    """`indicator` with the target already a float (the documents' hot loop)."""
+    numerator, denominator = int(numerator), int(denominator)
+    return {
+        "numerateur": numerator,
+        "denominateur": denominator,
+        "taux": rate(numerator, denominator),
+        "cible": cible,
     }
 
 

@@ -26,6 +26,18 @@ HOME_ACTIONS: list[HomeAction] = [
         "bilan.view_aggregates",
     ),
     HomeAction(
+        "Document d'orientation",
+        "Les orientations de la conférence en matière d'attribution (article L.441-1-5 du CCH) : les lire, les commenter section par section, suivre leur adoption et leur approbation.",
+        "orientation_home",
+        "orientations.view",
+    ),
+    HomeAction(
+        "Convention intercommunale d'attribution",
+        "Les objectifs annuels de chaque bailleur et la contribution des réservataires (article L.441-1-6 du CCH), leurs signatures, les avenants, et les écarts expliqués par les bailleurs.",
+        "cia_list",
+        "cia.view",
+    ),
+    HomeAction(
         "Déclarer une attribution",
         "Saisir une attribution suivie d'un bail signé : les mêmes contrôles qu'à l'import d'un fichier.",
         "attribution_create",
@@ -102,6 +114,12 @@ HOME_ACTIONS: list[HomeAction] = [
         "Déposer un fichier CSV ou Excel d'attributions (format attributions v1) : vérification de tout le fichier, aperçu des créations et modifications, puis import en une fois.",
         "import_upload",
         "attributions.import",
+    ),
+    HomeAction(
+        "Documents produits",
+        "Les documents PDF produits par la plateforme pour la conférence, scellés électroniquement : les télécharger, suivre leur production, produire le bilan annuel.",
+        "document_list",
+        "documents.view",
     ),
     HomeAction(
         "Journal des modifications",

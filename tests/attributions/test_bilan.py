@@ -1,5 +1,6 @@
 """The pure bilan computation (`attributions.indicators.bilan`) on small hand-made frames."""
 
+import gc
 import json
 from decimal import Decimal
 
@@ -8,10 +9,16 @@ import pytest
 
 from attributions.indicators.bilan import (
     COLUMNS,
+    COUNTS,
+    RESERVATAIRE_COUNTS,
+    TABLES,
     ConferenceInputs,
+    build_documents,
     compute_bilan,
     compute_many,
+    count_tables,
     gap,
+    gc_postponed,
     in_contract_order,
     missing_attributions,
     rate,
@@ -448,3 +455,128 @@ def test_contract_order_restored_after_a_jsonb_round_trip():
     scrambled = shuffled(document)
     assert json.dumps(scrambled) != json.dumps(document)
     assert json.dumps(in_contract_order(scrambled)) == json.dumps(document)
+
+
+# --- Counting and building apart -------------------------------------------------------------
+
+
+def test_count_tables_structure():
+    national = frame(
+        attribution(),
+        attribution(in_qpv=True, is_q1=False, reservataire="commune", reservataire_siren=None),
+        attribution(bailleur_siren=B2, commune_insee=V2, reservataire="commune"),
+        attribution(reservataire="commune", reservataire_siren="217600000", dalo=True),
+    ).assign(conference=["nord", "nord", "nord", "sud"])
+    tables = count_tables(national)
+    assert list(tables) == list(TABLES)
+    assert set(tables["total"]) == {"nord", "sud"}
+    assert list(tables["total"]["nord"]) == [None]
+    assert set(tables["bailleur"]["nord"]) == {B1, B2}
+    assert set(tables["commune"]["nord"]) == {V1, V2}
+    # None and "" are one « no SIREN » key, "" (it sorts first); non_reserve is not listed.
+    assert tables["reservataire"]["nord"] == {("commune", ""): (2, 0)}
+    assert tables["reservataire"]["sud"] == {("commune", "217600000"): (1, 1)}
+    nord = dict(zip(COUNTS, tables["total"]["nord"][None], strict=True))
+    assert nord["attributions"] == 3
+    assert nord["r2_num"] == 1
+    assert nord["non_reserve"] == 1
+    for table in tables.values():
+        for by_key in table.values():
+            for counts in by_key.values():
+                assert all(type(value) is int for value in counts)  # JSON-ready, not numpy
+    assert all(
+        len(counts) == len(RESERVATAIRE_COUNTS)
+        for by_key in tables["reservataire"].values()
+        for counts in by_key.values()
+    )
+
+
+def test_count_tables_ignores_the_frames_index_and_categorical_columns():
+    rows = [
+        attribution(),
+        attribution(bailleur_siren=B2, reservataire="epci", in_qpv=True),
+        attribution(reservataire="epci", reservataire_siren="200000008", prioritaire=True),
+        attribution(reservataire="epci", reservataire_siren=""),
+    ]
+    plain = frame(*rows).assign(conference="nord")
+    shuffled = plain.set_axis([10, 3, 7, 1]).astype(
+        {"bailleur_siren": "category", "reservataire": "category", "reservataire_siren": "category"}
+    )
+    tables = count_tables(shuffled)
+    assert tables == count_tables(plain)
+    assert tables["reservataire"]["nord"] == {("epci", ""): (2, 0), ("epci", "200000008"): (1, 1)}
+
+
+def test_documents_from_tables_produced_elsewhere():
+    """The builder takes the count tables whatever produced them (e.g. SQL): written by hand
+    here, they give the document the frame gives."""
+
+    def counts(**values):
+        return tuple(values.get(name, 0) for name in COUNTS)
+
+    one = counts(attributions=1, hors_qpv=1, r1_num=1, non_reserve=1)
+    in_qpv = counts(attributions=1, en_qpv=1, r2_num=1)
+    tables = {
+        "total": {
+            "agglo": {
+                None: counts(
+                    attributions=2, hors_qpv=1, en_qpv=1, r1_num=1, r2_num=1, non_reserve=1
+                )
+            }
+        },
+        "bailleur": {"agglo": {B1: one, B2: in_qpv}},
+        "commune": {"agglo": {V1: one, V2: in_qpv}},
+        # A producer may say None for « no SIREN »: same line as "".
+        "reservataire": {"agglo": {("commune", None): (1, 0)}},
+    }
+    settings = ConferenceInputs(
+        threshold=Decimal("9876.00"),
+        bailleurs=[(B1, "Habitat 1"), (B2, "Habitat 2")],
+        communes=[V1, V2],
+    )
+    expected = bilan(
+        attribution(),
+        attribution(
+            bailleur_siren=B2, commune_insee=V2, in_qpv=True, is_q1=False, reservataire="commune"
+        ),
+    )
+    assert build_documents(tables, year=2025, conferences={"agglo": settings}) == {
+        "agglo": expected
+    }
+
+
+def test_none_and_empty_siren_keys_are_one_line():
+    empty = {name: {} for name in TABLES}
+    tables = {**empty, "reservataire": {"a": {("epci", None): (1, 1), ("epci", ""): (2, 0)}}}
+    (line,) = build_documents(tables, year=2025, conferences={"a": ConferenceInputs()})["a"][
+        "par_reservataire"
+    ]
+    assert line == {
+        "reservataire": "epci",
+        "siren": None,
+        "r3_prioritaires": {"numerateur": 1, "denominateur": 3, "taux": 0.3333, "cible": 0.25},
+    }
+
+
+def test_tables_of_an_unknown_conference_are_refused():
+    tables = {name: {} for name in TABLES}
+    tables["commune"] = {"x": {V1: (1,) + (0,) * (len(COUNTS) - 1)}}
+    with pytest.raises(ValueError, match="sans paramètres"):
+        build_documents(tables, year=2025, conferences={})
+
+
+def test_gc_postponed_restores_the_collector():
+    assert gc.isenabled()
+    with gc_postponed():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), gc_postponed():
+        raise RuntimeError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_postponed():
+            pass
+        assert not gc.isenabled()  # disabled by someone else: left as it was
+    finally:
+        gc.enable()

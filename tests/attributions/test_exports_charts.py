@@ -38,7 +38,9 @@ def test_charts_escape_labels_and_carry_a_title():
     svg = rate_bars([Bar("<script>alert(1)</script>", 0.3, 0.25)], title="Taux R1 & cible")
     assert "<script>" not in svg
     assert "&lt;script&gt;" in svg
-    assert '<title id="t">Taux R1 &amp; cible</title>' in svg
+    assert ">Taux R1 &amp; cible</title>" in svg
+    other = rate_bars([Bar("x", 0.1, 0.25)], title="Autre")
+    assert svg.split('<title id="')[1].split('"')[0] != other.split('<title id="')[1].split('"')[0]
     assert "style=" not in svg  # the CSP forbids inline styles
     trend = trend_lines([2024, 2025, 2026], {"R1": [0.2, None, 0.3]}, target=0.25, title="Tendance")
     assert "polyline" not in trend  # a missing year breaks the line: no segment of 2 points

@@ -24,8 +24,10 @@ LAUNCH_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Module scope: Playwright's sync API runs an event loop in this thread while it is open;
+    # closing it after each browser module lets later tests use asyncio.run (pyHanko does).
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium introuvable à {CHROMIUM} : lancez scripts/ensure-system-deps")
     from playwright.sync_api import sync_playwright

@@ -24,6 +24,7 @@ OTHER = "cu-littoral-nord"
 def demo(settings):
     settings.DEBUG = False
     call_command("load_demo", stdout=io.StringIO())
+    mail.outbox.clear()  # the demo's own notifications (document d'orientation circuit)
 
 
 def _menu(page, group, link):

@@ -3,6 +3,9 @@
 
 The whole file is checked first; on any error every error is printed on stderr, one a line
 (« ligne N, colonne X, valeur « v » : message »), nothing is written and the exit status is 1.
+The rows derived by that check are kept (in a temporary file) and written as they are: the
+file is not read and checked a second time, unless the conference's reference data changed
+in between.
 """
 
 from pathlib import Path
@@ -54,15 +57,18 @@ class Command(BaseCommand):
         with stream, conference_scope(target):
             acting_bailleur = self._bailleur(as_bailleur, target) if as_bailleur else None
             plan = self._plan(stream, path, target, acting_bailleur)
-            job = jobs.import_job_create(
-                conference=target,
-                actor=None,
-                file=File(stream, name=path.name),
-                filename=path.name,
-                acting_bailleur=acting_bailleur,
-                plan=plan,
-            )
-            jobs.import_confirm(job=job, actor=None, synchronous=True)
+            try:
+                job = jobs.import_job_create(
+                    conference=target,
+                    actor=None,
+                    file=File(stream, name=path.name),
+                    filename=path.name,
+                    acting_bailleur=acting_bailleur,
+                    plan=plan,
+                )
+                jobs.import_confirm(job=job, actor=None, synchronous=True, plan=plan)
+            finally:
+                plan.close()  # the kept rows' temporary file
             job = ImportJob.objects.get(pk=job.pk)
         if job.status != ImportStatus.DONE:
             for error in job.errors:
@@ -103,6 +109,7 @@ class Command(BaseCommand):
                     conference=conference,
                     acting_bailleur_id=acting_bailleur.pk if acting_bailleur else None,
                     on_error=report,
+                    keep_rows=True,
                 )
         except FileRefused as refused:
             for problem in refused.problems:
