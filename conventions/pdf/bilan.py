@@ -7,8 +7,6 @@ No statistical secrecy here: the figures are the detailed ones, so the document 
 to the roles holding "bilan.view_detail" only.
 """
 
-import re
-
 from django.utils.safestring import mark_safe
 
 from attributions import bilan_cache, dashboards, selectors
@@ -23,17 +21,6 @@ def _points(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value:+.1f} pt".replace(".", ",").replace("-", "−")
-
-
-def with_unique_ids(svg: str, prefix: str) -> str:
-    """The chart with its ids (and the references to them) prefixed: every chart of
-    attributions.charts names its <title>/<desc> "t"/"d", and one document holds several."""
-    svg = re.sub(r' id="([\w-]+)"', lambda m: f' id="{prefix}-{m[1]}"', svg)
-    return re.sub(
-        r' aria-labelledby="([\w -]+)"',
-        lambda m: ' aria-labelledby="' + " ".join(f"{prefix}-{i}" for i in m[1].split()) + '"',
-        svg,
-    )
 
 
 def bilan_of(conference, year: int) -> dict:
@@ -58,7 +45,7 @@ def build_bilan_annuel(document: GeneratedDocument) -> tuple[str, dict]:
     detail = dashboards.detail_view(bilan, history)
     for key in ("r1_chart", "r2_chart", "trend_r1", "trend_r2"):
         # Drawn by attributions.charts, which escapes every text it writes.
-        detail[key] = mark_safe(with_unique_ids(detail[key], key))  # noqa: S308
+        detail[key] = mark_safe(detail[key])  # noqa: S308
     for row in detail["bailleurs"]:
         row["cells"] = [{"i": i, "gap": _points(i.points)} for i in row["indicators"]]
     names = dict(selectors.communes())

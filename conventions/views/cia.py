@@ -64,6 +64,20 @@ def _detail_url(request, convention, version: ConventionVersion | None = None) -
     return f"{url}?version={version.public_id}" if version is not None else url
 
 
+def _signing_context(request, version_id):
+    """The version, its signatories and what the user may do on it (designate, sign)."""
+    convention, version = _version_of(version_id)
+    signatories = selectors.signatories_of(version)
+    abilities = selectors.abilities(
+        user=request.user,
+        roles=request.roles,
+        convention=convention,
+        version=version,
+        signatories=signatories,
+    )
+    return version, signatories, abilities
+
+
 def _detail(request, version: ConventionVersion):
     return redirect(_detail_url(request, version.convention, version))
 
@@ -480,15 +494,7 @@ def cia_enter_into_force(request, version_id):
 @require_http_methods(["GET", "POST"])
 @requires("cia.designate_signer")
 def cia_designate(request, version_id):
-    convention, version = _version_of(version_id)
-    signatories = selectors.signatories_of(version)
-    abilities = selectors.abilities(
-        user=request.user,
-        roles=request.roles,
-        convention=convention,
-        version=version,
-        signatories=signatories,
-    )
+    version, signatories, abilities = _signing_context(request, version_id)
     if not abilities.designate:
         raise PermissionDenied
     allowed = [s for s in signatories if s.pk in abilities.designate_for]
@@ -527,15 +533,7 @@ def cia_designate(request, version_id):
 @require_http_methods(["GET", "POST"])
 @requires("cia.sign")
 def cia_sign(request, version_id):
-    convention, version = _version_of(version_id)
-    signatories = selectors.signatories_of(version)
-    abilities = selectors.abilities(
-        user=request.user,
-        roles=request.roles,
-        convention=convention,
-        version=version,
-        signatories=signatories,
-    )
+    version, signatories, abilities = _signing_context(request, version_id)
     if not abilities.sign:
         raise PermissionDenied
     signatory = next(s for s in signatories if s.pk == abilities.sign_as)
