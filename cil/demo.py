@@ -590,6 +590,18 @@ def add_conventions(ctx: DemoContext) -> None:
     add(ctx)
 
 
+def add_observatoire(ctx: DemoContext) -> None:
+    from observatoire.demo import add_observatoire as add
+
+    add(ctx)
+
+
+def add_sessions(ctx: DemoContext) -> None:
+    from cil.governance.demo import add_sessions as add
+
+    add(ctx)
+
+
 def ensure_seal(ctx: DemoContext) -> None:
     """The demo seals its PDFs with a self-signed certificate generated on first run."""
     from pathlib import Path
@@ -612,6 +624,8 @@ DEMO_STEPS: list[Callable[[DemoContext], None]] = [
     add_users,
     add_attributions,
     add_conventions,
+    add_observatoire,
+    add_sessions,
 ]
 
 

@@ -64,6 +64,18 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Documents produced by the platform (PDF, sealed).
     "documents.view": ALL_ROLES,
     "documents.generate": HOUSEHOLD_READERS,
+    # --- Observatoire (domain.md §5) ---------------------------------------------------
+    # Demand, offer and territorial balance: aggregates for every member (statistical
+    # secrecy applies to roles that see aggregates only); imports and settings by the
+    # secretariat; the délai anormalement long is the préfet's, so the prefecture sets it too.
+    "observatoire.view": ALL_ROLES,
+    "observatoire.import": SECRETARIAT,
+    "observatoire.settings": HOUSEHOLD_READERS,
+    "observatoire.map_manage": SECRETARIAT,
+    "opendata.manage": SECRETARIAT,
+    # --- Governance: sessions of the conference (CCH L.441-1-5) ------------------------
+    "sessions.view": ALL_ROLES,
+    "sessions.manage": SECRETARIAT,
 }
 
 

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "cil",
+    "cil.governance",
     "attributions",
     "conventions",
     "observatoire",

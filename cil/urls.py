@@ -73,6 +73,8 @@ conference_patterns = [
     path("journal/", audit.audit_log, name="audit_log"),
     path("", include("attributions.urls")),
     path("", include("conventions.urls")),
+    path("observatoire/", include("observatoire.urls")),
+    path("seances/", include("cil.governance.urls")),
 ]
 
 urlpatterns = [

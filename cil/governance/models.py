@@ -1,0 +1,1 @@
+"""Models of the conference's sessions (issue 6)."""

@@ -1,0 +1,3 @@
+"""URLs of the conference's sessions, under /<conference_slug>/seances/ (included by cil.urls)."""
+
+urlpatterns: list = []
