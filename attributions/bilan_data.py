@@ -118,6 +118,27 @@ def cia_objectives_by_conference(
     return objectives_for_bilan(conference_ids, year)
 
 
+def cia_reservataire_objectives(
+    conference: Conference, year: int
+) -> dict[tuple[str, str | None], Decimal]:
+    """The CIA's R3 objectives per réservataire for `year`: {(contingent code, SIREN or
+    None): rate}."""
+    return cia_reservataire_objectives_by_conference([conference.pk], year).get(conference.pk, {})
+
+
+def cia_reservataire_objectives_by_conference(
+    conference_ids: Iterable[int], year: int
+) -> dict[int, dict[tuple[str, str | None], Decimal]]:
+    """The CIA's R3 objectives of the réservataires of several conferences for `year`, in one
+    query: {conference id: {(contingent code, SIREN or None): rate}}. CCH L.441-1-6 3°: each
+    réservataire's contribution; it replaces the conference's R3 rate as the `cible` of that
+    réservataire's line of the bilan. The one place for both paths, like
+    `cia_objectives_by_conference` (rule and query: conventions/selectors_cia.py)."""
+    from conventions.selectors_cia import reservataire_objectives_for_bilan
+
+    return reservataire_objectives_for_bilan(conference_ids, year)
+
+
 def _rates(row: tuple[Decimal, Decimal, Decimal] | None) -> dict[str, Decimal]:
     """The conference's rates for the year (its `RuleRates` row), legal defaults without."""
     if row is None:
@@ -135,7 +156,8 @@ def _threshold(conference_id: int, thresholds: dict[int, Decimal], year: int):
 
 def bilan_inputs(conference: Conference, year: int) -> BilanInputs:
     """The threshold (the previous year's applies provisionally, as for Q1 status), the
-    rates (legal defaults when the conference set none), the bailleurs and the communes."""
+    rates (legal defaults when the conference set none), the CIA's objectives (bailleurs and
+    réservataires), the bailleurs and the communes."""
     with conference_scope(conference):
         thresholds = dict(Q1Threshold.objects.values_list("year", "value"))
         threshold, provisional = _threshold(conference.pk, thresholds, year)
@@ -164,6 +186,7 @@ def bilan_inputs(conference: Conference, year: int) -> BilanInputs:
         objectives=cia_objectives(conference, year),
         bailleurs=sorted({**members, **former}.items()),
         communes=communes,
+        reservataire_objectives=cia_reservataire_objectives(conference, year),
     )
 
 
@@ -323,6 +346,7 @@ def national_tables_and_inputs(
         ):
             communes[conference_id].append(insee)
         objectives = cia_objectives_by_conference(conferences, year)
+        reservataire_objectives = cia_reservataire_objectives_by_conference(conferences, year)
 
     inputs = {}
     # Slugs and INSEE codes sorted by Python (as the documents are), not by the database's
@@ -338,6 +362,7 @@ def national_tables_and_inputs(
             objectives=objectives.get(conference_id, {}),
             bailleurs=sorted(bailleurs.items()),
             communes=sorted(communes[conference_id]),
+            reservataire_objectives=reservataire_objectives.get(conference_id, {}),
         ).for_documents()
     return tables, inputs
 

@@ -37,28 +37,8 @@ class State(models.TextChoices):
     REMPLACE = "remplace", "Remplacé"
 
 
-# The steps of the stepper, in order (REMPLACE is an afterlife, not a step).
-STEPS: tuple[State, ...] = (
-    State.BROUILLON,
-    State.CONSULTATION,
-    State.ADOPTE_CIL,
-    State.DELIBERE_EPCI,
-    State.AGREE_PREFET,
-    State.EN_VIGUEUR,
-)
-
-# DSFR badge of each state.
-BADGES: dict[State, str] = {
-    State.BROUILLON: "fr-badge--new",
-    State.CONSULTATION: "fr-badge--info",
-    State.ADOPTE_CIL: "fr-badge--info",
-    State.DELIBERE_EPCI: "fr-badge--info",
-    State.AGREE_PREFET: "fr-badge--info",
-    State.EN_VIGUEUR: "fr-badge--success",
-    State.REMPLACE: "",
-}
-
-# Who acts at each step, for the stepper and the e-mails.
+# The steps of the stepper, in order, with who acts at each (for the stepper and the
+# e-mails). REMPLACE is an afterlife, not a step.
 STEP_ACTORS: dict[State, str] = {
     State.BROUILLON: "rédaction par le secrétariat",
     State.CONSULTATION: "avis des membres de la conférence",
@@ -67,19 +47,21 @@ STEP_ACTORS: dict[State, str] = {
     State.AGREE_PREFET: "agrément du préfet",
     State.EN_VIGUEUR: "entrée en vigueur",
 }
+STEPS: tuple[State, ...] = tuple(STEP_ACTORS)
 
-# Editing the content is possible in these states; outside the draft it makes a new version
-# and restarts the circuit (`reprendre`). A document in force is revised by a new document:
-# its approved text stays in force until the revision replaces it.
-EDITABLE_STATES = frozenset(
-    {
-        State.BROUILLON,
-        State.CONSULTATION,
-        State.ADOPTE_CIL,
-        State.DELIBERE_EPCI,
-        State.AGREE_PREFET,
-    }
-)
+# DSFR badge of each state: a draft is new, a document in force a success, every step in
+# between an information; a replaced document has none.
+BADGES: dict[State, str] = dict.fromkeys(State, "fr-badge--info") | {
+    State.BROUILLON: "fr-badge--new",
+    State.EN_VIGUEUR: "fr-badge--success",
+    State.REMPLACE: "",
+}
+
+# Editing the content is possible in every step before the entry into force; outside the
+# draft it makes a new version and restarts the circuit (`reprendre`). A document in force
+# is revised by a new document: its approved text stays in force until the revision
+# replaces it.
+EDITABLE_STATES = frozenset(STEPS) - {State.EN_VIGUEUR}
 COMMENTABLE_STATES = EDITABLE_STATES
 
 # Who is told by e-mail (conventions/emails_orientations.py resolves these to people).
@@ -107,6 +89,12 @@ class StepField:
     not_before: tuple[str, str] | None = None
 
 
+def _act_date(name: str, label: str, *, not_before: tuple[str, str] | None = None) -> StepField:
+    """The date of an act already taken (a séance, a délibération, an agrément): never in
+    the future, and not before the act of the earlier step it follows."""
+    return StepField(name, label, DATE, past_only=True, not_before=not_before)
+
+
 @dataclass(frozen=True)
 class Transition:
     name: str
@@ -116,7 +104,8 @@ class Transition:
     permission: str
     description: str = ""
     fields: tuple[StepField, ...] = ()
-    comment_label: str = "Commentaire (facultatif)"
+    # DSFR marks an optional field « (Optionnel) » by itself.
+    comment_label: str = "Commentaire"
     comment_required: bool = False
     notify: str = ""
     # Taken by services on their own, never offered to a user.
@@ -151,15 +140,15 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(
         name="adopter",
-        label="Enregistrer l'adoption par la conférence",
+        label="Adoption par la conférence",
         source=frozenset({State.CONSULTATION}),
         target=State.ADOPTE_CIL,
         permission="orientations.advance",
-        # Until the sessions of the conference carry a real vote, the secretariat records
-        # the result of the plenary.
-        description="CCH L.441-1-5 : les orientations sont adoptées par la conférence en séance plénière. Reportez la date de la séance et le résultat du vote.",
+        # Taken by the vote of a session (cil.governance: orientation_adopt_by_decision), which
+        # fills these fields from the session's date and its vote counts.
+        description="CCH L.441-1-5 : les orientations sont adoptées par la conférence par un vote en séance ; la décision de la séance enregistre cette étape.",
         fields=(
-            StepField("date_seance", "Date de la séance plénière", DATE, past_only=True),
+            _act_date("date_seance", "Date de la séance plénière"),
             StepField("voix_pour", "Voix pour", COUNT),
             StepField("voix_contre", "Voix contre", COUNT),
             StepField("abstentions", "Abstentions", COUNT),
@@ -178,11 +167,9 @@ TRANSITIONS: tuple[Transition, ...] = (
         description="Les orientations adoptées sont approuvées par le conseil de l'EPCI. Joignez la délibération (PDF).",
         fields=(
             StepField("numero", "Numéro de la délibération", TEXT),
-            StepField(
+            _act_date(
                 "date_deliberation",
                 "Date de la délibération",
-                DATE,
-                past_only=True,
                 not_before=("adopter", "date_seance"),
             ),
             StepField(
@@ -205,11 +192,9 @@ TRANSITIONS: tuple[Transition, ...] = (
         permission="orientations.approve",
         description="Agrément du préfet, coprésident de la conférence (CCH L.441-1-5).",
         fields=(
-            StepField(
+            _act_date(
                 "date_agrement",
                 "Date de l'agrément",
-                DATE,
-                past_only=True,
                 not_before=("deliberer", "date_deliberation"),
             ),
         ),

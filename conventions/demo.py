@@ -4,7 +4,13 @@ explanation of its gap, and the bilan annuel 2025 in PDF.
 
 Everything goes through the services, with the demo accounts, as people would do it in the
 pages. Idempotent: a part is skipped when its data exists. Generated documents are queued
-after the commit of the demo's transaction (produced at once when tasks run eagerly).
+after the commit of the demo's transaction (the demo runs them at once: cil.demo
+`mail_kept_in_memory`).
+
+The rates have one source: the conference's rates per year in its `territoire` document
+(cil/demo.py, `conference_rate` here). The orientations state them, the CIA declines them
+per bailleur; only the objectives that differ on purpose (R1 of Val-de-Seine Habitat, its
+avenant) are set here.
 """
 
 from datetime import date
@@ -12,6 +18,8 @@ from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from attributions.indicators.bilan import LEGAL_TARGETS
+from cil.demo import ORGANISATIONS, VAL_DE_SEINE, demo_user, grant_role
 from cil.models import Organisation, OrganisationType, User
 from cil.roles import RoleName
 from cil.tenancy import conference_scope
@@ -28,8 +36,25 @@ from conventions.models import (
 from conventions.models.orientations import OrientationDocument
 from conventions.selectors_orientations import sections_of
 
-SLUG = "agglo-val-de-seine"
+SLUG = VAL_DE_SEINE.slug
 D = Decimal
+
+
+def conference_rate(rule: str, year: int) -> Decimal:
+    """Val-de-Seine's rate of `rule` ("r1", "r2", "r3") for `year`, as its `territoire`
+    document sets it (cil/demo.py), else the legal default (CCH L.441-1)."""
+    row = next((row for row in VAL_DE_SEINE.years if row["annee"] == year), {})
+    value = row.get(f"cible_{rule}")
+    return LEGAL_TARGETS[rule] if value is None else Decimal(str(value))
+
+
+def percent(rate: Decimal) -> str:
+    """0.55 → « 55 % »."""
+    return f"{(rate * 100).normalize():f}".replace(".", ",") + " %"
+
+
+# R2 in QPV: the legal rate, then the orientations' own from 2026 (the conference's rates).
+R2_BEFORE, R2_FROM = conference_rate("r2", 2025), conference_rate("r2", 2026)
 
 ORIENTATION_TITLE = "Orientations en matière d'attribution 2024-2029"
 SECTIONS = (
@@ -42,12 +67,13 @@ SECTIONS = (
             "Hors des quartiers prioritaires, au moins 25 % des attributions suivies de baux "
             "signés sont consacrées aux demandeurs du premier quartile de revenus et aux "
             "ménages relogés dans le cadre d'une opération de renouvellement urbain.\n\n"
-            "Dans les quartiers prioritaires, au moins 55 % des attributions sont consacrées "
-            "aux demandeurs des autres quartiles, en priorité sur les résidences les plus "
+            f"Dans les quartiers prioritaires, au moins {percent(R2_BEFORE)} des attributions "
+            "sont consacrées aux demandeurs des autres quartiles ; ce taux est porté à "
+            f"{percent(R2_FROM)} à partir de 2026, en priorité sur les résidences les plus "
             "fragiles identifiées par l'observatoire de l'occupation sociale."
         ),
         "objective_r1": D("0.25"),
-        "objective_r2": D("0.55"),
+        "objective_r2": R2_FROM,
     },
     {
         "title": "Relogement des ménages prioritaires et des ménages reconnus DALO",
@@ -101,7 +127,12 @@ CIA_BODY = (
 YEARS = (2024, 2025, 2026)
 VDS_HABITAT = "277690012"
 CAUX_LOGEMENT = "572990026"
-R1 = {VDS_HABITAT: D("0.30")}  # the others: 0.25 (Caux Logement well below, see attributions)
+# The others: the conference's R1 (Caux Logement well below, see attributions).
+R1 = {VDS_HABITAT: D("0.30")}
+# CCH L.441-1-6 3°: Action Logement Services commits to more than the legal 25 % of its
+# attributions to DALO, failing that priority, households (R3 per réservataire).
+ACTION_LOGEMENT = ORGANISATIONS["als"].siren
+RESERVATAIRE_R3 = {ACTION_LOGEMENT: D("0.30")}
 AVENANT_DATE = date(2026, 1, 1)
 AVENANT_R1 = D("0.32")
 
@@ -264,12 +295,22 @@ def _cia(ctx, conference, users) -> Convention:
         version=version,
         values={
             (bailleur.pk, year): {
-                "r1": R1.get(bailleur.siren, D("0.25")),
-                "r2": D("0.50"),
-                "r3": D("0.25"),
+                "r1": R1.get(bailleur.siren, conference_rate("r1", year)),
+                "r2": conference_rate("r2", year),
+                "r3": conference_rate("r3", year),
                 "npnru_relogements": None,
             }
             for bailleur in bailleurs
+            for year in YEARS
+        },
+    )
+    services_cia.reservataire_objectives_save(
+        conference=conference,
+        actor=secretariat,
+        version=version,
+        values={
+            (Organisation.objects.get(siren=siren).pk, year): rate
+            for siren, rate in RESERVATAIRE_R3.items()
             for year in YEARS
         },
     )
@@ -286,7 +327,11 @@ def _cia(ctx, conference, users) -> Convention:
             "service de 120 logements hors quartiers prioritaires."
         ),
     )
-    base = {"r2": D("0.50"), "r3": D("0.25"), "npnru_relogements": None}
+    base = {
+        "r2": conference_rate("r2", AVENANT_DATE.year),
+        "r3": conference_rate("r3", AVENANT_DATE.year),
+        "npnru_relogements": None,
+    }
     services_cia.bailleur_objectives_save(
         conference=conference,
         actor=secretariat,
@@ -321,8 +366,6 @@ def _adopt(ctx, conference, users, version) -> None:
 
 def _signer_of(ctx, conference, users, organisation) -> User:
     """The demo user of the organisation, or a signer account created for it."""
-    from cil.demo import ORGANISATIONS, VAL_DE_SEINE, demo_user, grant_role
-
     for role in (RoleName.SECRETARIAT, RoleName.PREFECTURE, RoleName.BAILLEUR, RoleName.ELU):
         if users[role].organisation_id == organisation.pk:
             return users[role]

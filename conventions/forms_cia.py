@@ -263,7 +263,7 @@ class DesignateForm(DsfrBaseForm):
     signatory = forms.ChoiceField(label="Organisation signataire")
     signer = forms.ChoiceField(
         label="Personne qui signe",
-        help_text="Une personne de l'organisation ayant un accès à la conférence. La désignation lui donne le droit de signer cette version, et à elle seule.",
+        help_text="Une personne de l'organisation ayant un accès à la conférence (pour l'État, un agent de la préfecture). La désignation lui donne le droit de signer cette version, et à elle seule.",
     )
 
     def __init__(self, *args, signatories, people, **kwargs):
@@ -313,6 +313,18 @@ class SignForm(DsfrBaseForm):
         help_text="Saisissez à nouveau votre mot de passe pour signer.",
         error_messages={"required": "Saisissez votre mot de passe pour signer."},
     )
+    otp_code = forms.CharField(
+        label="Code de votre application d'authentification",
+        required=False,
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
+        help_text="Les 6 chiffres affichés par l'application, ou un code de secours.",
+    )
+
+    def __init__(self, *args, second_factor: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not second_factor:
+            del self.fields["otp_code"]
 
 
 class ExplanationForm(DsfrBaseForm):

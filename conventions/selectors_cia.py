@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from guardian.shortcuts import get_user_perms
 
@@ -197,27 +197,63 @@ def objectives_for_bilan(
     return result
 
 
-def reservataire_objectives_for_bilan(year: int) -> dict[tuple[str, str | None], Decimal]:
-    """The CIA's R3 objectives of the réservataires for `year` (active scope), keyed as the
-    pure bilan module takes them: {(contingent code, SIREN or None): rate}. The key with the
-    SIREN always; the key without it too when the organisation is the only signatory of its
-    contingent (attribution lines may leave the SIREN empty then: it can only be it)."""
-    rows = list(
-        ReservataireObjective.objects.filter(
-            year=year, version__in=in_force_versions(year).values("pk")
-        ).values("reservataire__siren", "reservataire__type", "r3")
+def reservataire_objectives_for_bilan(
+    conference_ids: Iterable[int], year: int
+) -> dict[int, dict[tuple[str, str | None], Decimal]]:
+    """The CIA's R3 objectives of the réservataires (CCH L.441-1-6 3°) of several conferences
+    for `year`, for the `cible` of the bilan's `par_reservataire` lines: {conference id:
+    {(contingent code, SIREN or None): rate}}, keyed as the pure bilan module takes them; a
+    conference without any may be missing. One query.
+
+    From the version in force for the year, as the bailleurs' objectives
+    (`objectives_for_bilan`, the same rule). The key with the SIREN always; the key without
+    it too when the organisation is the only signatory of the version holding its contingent
+    (attribution lines may leave `reservataire_siren` empty then: it can only be it). With
+    two communes signing, a « commune » line without SIREN belongs to neither: the
+    conference's rate applies to it.
+
+    Read across conferences (the national bilan), so without the tenant scope: the rows are
+    filtered on `conference_ids` explicitly, the subqueries join on the row's own version."""
+    conference_ids = list(conference_ids)
+    versions = ConventionVersion.objects.with_scopes_disabled().filter(
+        conference_id__in=conference_ids
     )
-    result: dict[tuple[str, str | None], Decimal] = {}
-    per_code: dict[str, list[Decimal]] = {}
-    for row in rows:
-        code = CONTINGENT_OF_TYPE.get(row["reservataire__type"])
-        if code is None:
-            continue
-        result[(code, row["reservataire__siren"])] = row["r3"]
-        per_code.setdefault(code, []).append(row["r3"])
-    for code, rates in per_code.items():
-        if len(rates) == 1:
-            result[(code, None)] = rates[0]
+    # Signatories of the same version whose organisation has the same type (hence the same
+    # contingent, CONTINGENT_OF_TYPE being one code per type).
+    holders = (
+        Signatory.objects.with_scopes_disabled()
+        .filter(
+            version_id=OuterRef("version_id"),
+            organisation__type=OuterRef("reservataire__type"),
+        )
+        .order_by()
+        .values("version_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    rows = (
+        ReservataireObjective.objects.with_scopes_disabled()
+        .filter(
+            conference_id__in=conference_ids,
+            year=year,
+            reservataire__type__in=list(CONTINGENT_OF_TYPE),
+            version__in=in_force_versions(year, versions).values("pk"),
+        )
+        .annotate(
+            siren=F("reservataire__siren"),
+            type=F("reservataire__type"),
+            holders=Subquery(holders, output_field=IntegerField()),
+        )
+        .order_by()
+        .values_list("conference_id", "siren", "type", "holders", "r3")
+    )
+    result: dict[int, dict[tuple[str, str | None], Decimal]] = {}
+    for conference_id, siren, organisation_type, holders_count, rate in rows:
+        code = CONTINGENT_OF_TYPE[organisation_type]
+        objectives = result.setdefault(conference_id, {})
+        objectives[(code, siren)] = rate
+        if holders_count == 1:
+            objectives[(code, None)] = rate
     return result
 
 

@@ -403,6 +403,8 @@ def build_document(
     par_reservataire = []
     for (code, siren), (attributions, prioritaires) in sorted(by_reservataire.items()):
         siren = siren or None
+        # CCH L.441-1-6 3°: the réservataire's R3 objective in the CIA, else the conference's
+        # R3 rate (formats.md: `cible` is the objective in force).
         objective = reservataire_objectives.get((code, siren))
         target = cibles["r3"] if objective is None else float(objective)
         par_reservataire.append(

@@ -2,11 +2,17 @@
 
 « Intact » needs all of:
 - at least one signature, and every signature valid (its digest matches the bytes it
-  covers, its cryptographic signature holds) and trusted with OUR seal certificate as the
-  only trust root (no fetching, revocation soft-fail: a self-signed seal has no OCSP/CRL);
+  covers, its cryptographic signature holds) and trusted with OUR seal certificates as the
+  only trust roots — the current one and those it replaced (`sealing.trusted_certificates`:
+  a document sealed before a rotation still verifies) — no fetching, revocation soft-fail
+  (a self-signed seal has no OCSP/CRL);
 - the last signature covering the entire file (nothing appended after the seal);
 - the SHA-256 of the whole file equal to that of a document the platform produced.
 Anything else is « modifié ou inconnu », with the first reason found.
+
+Our certificates are self-signed trust anchors: path validation (RFC 5280) does not check
+an anchor's validity period, so a document sealed with a certificate that has expired since
+still verifies; the page shows the certificate's validity.
 """
 
 import hashlib
@@ -23,7 +29,12 @@ from pyhanko_certvalidator import ValidationContext
 from cil.tenancy import unscoped
 from conventions.models import DocumentStatus, GeneratedDocument
 from conventions.pdf.loops import outside_event_loop
-from conventions.pdf.sealing import SealNotConfigured, seal_certificate
+from conventions.pdf.sealing import (
+    SealCertificate,
+    SealNotConfigured,
+    fingerprint,
+    trusted_certificates,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +58,8 @@ class SignatureReport:
     trusted: bool
     entire_file: bool
     coverage: str
+    # Which of our certificates made it (None: not one of ours).
+    seal_certificate: SealCertificate | None = None
 
 
 @dataclass(frozen=True)
@@ -73,12 +86,17 @@ class VerificationResult:
             return "intact : document émis par cette plateforme"
         return "modifié ou inconnu"
 
+    @property
+    def sealed_with(self) -> SealCertificate | None:
+        """The certificate of the seal that covers the whole file (the last signature)."""
+        return self.signatures[-1].seal_certificate if self.signatures else None
+
 
 def issued_document_by_sha256(sha256: str) -> IssuedDocument | None:
     """UNSCOPED LOOKUP (the only one of the documents pipeline): the public verification
     page does not know which conference a PDF comes from, so it searches every conference's
-    ready documents by the SHA-256 of the exact bytes. It returns the title, the kind and
-    the conference's name only."""
+    ready documents by the SHA-256 of the exact bytes. It returns the title, the kind, the
+    conference's name and when it was produced only."""
     with unscoped():
         row = (
             GeneratedDocument.objects.filter(sha256=sha256, status=DocumentStatus.READY)
@@ -106,18 +124,20 @@ def _signer_name(status) -> str:
         return "inconnu"
 
 
-def _report(embedded, context: ValidationContext, ours) -> SignatureReport:
+def _report(embedded, context: ValidationContext, ours: dict[str, SealCertificate]):
     status = outside_event_loop(validate_pdf_signature, embedded, context)
     signing_cert = status.signing_cert
+    seal = ours.get(fingerprint(signing_cert)) if signing_cert is not None else None
     return SignatureReport(
         signer_name=_signer_name(status),
         signing_time=status.signer_reported_dt,
-        is_our_seal=signing_cert is not None and signing_cert.dump() == ours.dump(),
+        is_our_seal=seal is not None,
         intact=bool(status.intact),
         valid=bool(status.valid),
         trusted=bool(status.trusted),
         entire_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
         coverage=status.coverage.name if status.coverage is not None else "",
+        seal_certificate=seal,
     )
 
 
@@ -125,10 +145,11 @@ def verify_pdf(data: bytes) -> VerificationResult:
     sha256 = hashlib.sha256(data).hexdigest()
     result = VerificationResult(intact=False, sha256=sha256)
     try:
-        ours = seal_certificate()
+        certificates = trusted_certificates()
     except SealNotConfigured:
         result.reason = NO_SEAL
         return result
+    ours = {certificate.fingerprint: certificate for certificate in certificates}
     try:
         reader = PdfFileReader(BytesIO(data), strict=False)
         embedded = list(reader.embedded_signatures)
@@ -140,7 +161,9 @@ def verify_pdf(data: bytes) -> VerificationResult:
         result.reason = NO_SIGNATURE
         return result
     context = ValidationContext(
-        trust_roots=[ours], allow_fetching=False, revocation_mode="soft-fail"
+        trust_roots=[certificate.certificate for certificate in certificates],
+        allow_fetching=False,
+        revocation_mode="soft-fail",
     )
     for signature in embedded:
         try:

@@ -1,6 +1,7 @@
 """The national path: every conference's bilan by one SQL query (`bilan_data.national_bilans`)
 equals the per-conference pandas path (`bilan_data.compute`), and `manage.py bilan_national`."""
 
+import datetime
 import io
 import json
 import os
@@ -15,8 +16,19 @@ from django_scopes.exceptions import ScopeError
 from attributions import bilan_data, services
 from attributions.indicators import bilan
 from attributions.models import Attribution, Q1Threshold, RuleRates
-from cil.models import College, Commune, Conference, Membership
+from cil.models import College, Commune, Conference, Membership, OrganisationType
 from cil.tenancy import conference_scope, unscoped
+from conventions.models import (
+    CAPACITY_OF_TYPE,
+    CAPACITY_RANK,
+    BailleurObjective,
+    Convention,
+    ConventionVersion,
+    ReservataireObjective,
+    Signatory,
+    VersionKind,
+    VersionStatus,
+)
 from tests.attributions.factories import row, territory
 from tests.factories import ConferenceFactory, OrganisationFactory, next_siren
 
@@ -41,6 +53,11 @@ def platform():
     - « sud »: another threshold, the 2025 one not published yet (2024's applies
       provisionally), the same SIRENs of réservataires as « nord » under other codes;
     - « vide »: members and communes, no attribution, no threshold at all.
+
+    And a CIA in force in « nord » and « sud » (`in_force_cia`): objectives of bailleurs and
+    of réservataires, the same commune (same SIREN) with another objective in each, a second
+    commune signing in « nord » (its lines without SIREN then keep the rate), a draft
+    avenant in « sud » that must not count.
     """
     nord = territory(ConferenceFactory(slug="nord"))
     h1, h2 = nord["bailleurs"]
@@ -169,7 +186,97 @@ def platform():
     vide = territory(ConferenceFactory(slug="vide"))
     with conference_scope(vide["conference"]):
         Q1Threshold.objects.all().delete()
+
+    # The réservataires of the lines above, as organisations that sign the CIAs.
+    commune = OrganisationFactory(commune=True, siren=commune_siren, name="Ville du Nord")
+    departement = OrganisationFactory(type=OrganisationType.DEPARTEMENT, siren=departement_siren)
+    action_logement = OrganisationFactory(type=OrganisationType.ACTION_LOGEMENT)
+    etat = OrganisationFactory(etat=True)
+    voisine = OrganisationFactory(commune=True, name="Ville voisine (sans objectif)")
+    in_force_cia(
+        nord["conference"],
+        bailleurs={(h1, 2025): {"r1": "0.45", "r3": "0.30"}, (h2, 2025): {"r2": "0.60"}},
+        reservataires={
+            (commune, 2025): "0.40",
+            (departement, 2025): "0.35",
+            (action_logement, 2025): "0.30",
+            (action_logement, 2024): "0.50",
+            (etat, 2025): "0.50",
+        },
+        others=[voisine],
+    )
+    in_force_cia(
+        sud["conference"],
+        bailleurs={(s2, 2025): {"r1": "0.33"}},
+        reservataires={(commune, 2025): "0.15", (etat, 2025): "0.45"},
+        others=[departement, action_logement],
+        draft_avenant={(commune, 2025): "0.90"},
+    )
     return {"nord": nord, "sud": sud, "vide": vide}
+
+
+def in_force_cia(conference, *, bailleurs, reservataires, others=(), draft_avenant=None):
+    """A CIA 2024–2026 whose initial version is in force, with these objectives ({(bailleur,
+    year): {"r1"…: "0.45"}}, {(réservataire, year): "0.40"}) and their organisations as
+    signatories (with `others`); `draft_avenant`: réservataire objectives of an avenant in
+    draft, effective 2025 (it must not count)."""
+    with conference_scope(conference):
+        convention = Convention.objects.create(
+            conference=conference, title="CIA", start_year=2024, end_year=2026
+        )
+
+        def version(number, status, kind):
+            return ConventionVersion.objects.create(
+                conference=conference,
+                convention=convention,
+                number=number,
+                kind=kind,
+                effective_from=datetime.date(2023 + number, 1, 1),
+                title=f"Version {number}",
+                status=status,
+            )
+
+        def sign(version, organisations):
+            for organisation in organisations:
+                capacity = CAPACITY_OF_TYPE[organisation.type]
+                Signatory.objects.create(
+                    conference=conference,
+                    version=version,
+                    organisation=organisation,
+                    capacity=capacity,
+                    rank=CAPACITY_RANK[capacity],
+                )
+
+        initial = version(1, VersionStatus.EN_VIGUEUR, VersionKind.INITIAL)
+        organisations = {o for o, _ in bailleurs} | {o for o, _ in reservataires} | set(others)
+        sign(initial, sorted(organisations, key=lambda o: o.siren))
+        for (bailleur, year), rates in bailleurs.items():
+            BailleurObjective.objects.create(
+                conference=conference,
+                version=initial,
+                bailleur=bailleur,
+                year=year,
+                **{rule: Decimal(rate) for rule, rate in rates.items()},
+            )
+        for (reservataire, year), rate in reservataires.items():
+            ReservataireObjective.objects.create(
+                conference=conference,
+                version=initial,
+                reservataire=reservataire,
+                year=year,
+                r3=Decimal(rate),
+            )
+        if draft_avenant:
+            avenant = version(2, VersionStatus.BROUILLON, VersionKind.AVENANT)
+            sign(avenant, sorted(organisations, key=lambda o: o.siren))
+            for (reservataire, year), rate in draft_avenant.items():
+                ReservataireObjective.objects.create(
+                    conference=conference,
+                    version=avenant,
+                    reservataire=reservataire,
+                    year=year,
+                    r3=Decimal(rate),
+                )
 
 
 def all_conferences() -> list[Conference]:
@@ -210,13 +317,20 @@ def test_the_platform_exercises_what_it_should(platform):
     assert nord["r2_hors_q1_en_qpv"]["numerateur"] == 1
     bailleurs = {b["nom"]: b["attributions"] for b in nord["par_bailleur"]}
     assert bailleurs == {"Habitat 1": 7, "Habitat 2": 2, "Habitat 3 (sans attribution)": 0}
-    assert [(r["reservataire"], r["siren"] is None) for r in nord["par_reservataire"]] == [
-        ("action_logement", True),
-        ("commune", True),
-        ("commune", False),
-        ("departement", False),
-        ("etat_prioritaires", True),
+    # The CIA's R3 objectives (nord's rate: 20 %): Action Logement and the State sign alone
+    # for their contingent (lines without SIREN are theirs); two communes sign.
+    assert [
+        (r["reservataire"], r["siren"] is None, r["r3_prioritaires"]["cible"])
+        for r in nord["par_reservataire"]
+    ] == [
+        ("action_logement", True, 0.3),
+        ("commune", True, 0.2),
+        ("commune", False, 0.4),
+        ("departement", False, 0.35),
+        ("etat_prioritaires", True, 0.5),
     ]
+    targets = {b["nom"]: b["r1_q1_hors_qpv"]["cible"] for b in nord["par_bailleur"]}
+    assert targets == {"Habitat 1": 0.45, "Habitat 2": 0.3, "Habitat 3 (sans attribution)": 0.3}
     assert [(c["insee"], c["attributions"]) for c in nord["par_commune"]] == [
         ("76540", 4),  # N3, N4, N5, N7
         ("76541", 5),  # N1, N2, N6, N8, N9
@@ -224,10 +338,16 @@ def test_the_platform_exercises_what_it_should(platform):
     ]
     assert sud["seuil_q1"] == 8000.0  # 2024's, provisionally
     assert sud["r2_hors_q1_en_qpv"]["numerateur"] == 1
-    assert [(r["reservataire"], r["siren"] is None) for r in sud["par_reservataire"]] == [
-        ("action_logement", True),
-        ("action_logement", False),
-        ("commune", False),
+    # The same commune has sud's objective here, not nord's; the draft avenant's 90 % does not
+    # count; Action Logement has no objective in sud; a département SIREN on an Action
+    # Logement line is not the département's contingent.
+    assert [
+        (r["reservataire"], r["siren"] is None, r["r3_prioritaires"]["cible"])
+        for r in sud["par_reservataire"]
+    ] == [
+        ("action_logement", True, 0.25),
+        ("action_logement", False, 0.25),
+        ("commune", False, 0.15),
     ]
     assert vide["seuil_q1"] is None
     assert vide["total"]["attributions"] == 0
@@ -278,9 +398,10 @@ def test_a_handful_of_queries_whatever_the_number_of_conferences(platform):
     assert len(four.captured_queries) == len(three.captured_queries)
     counts = [q["sql"] for q in four.captured_queries if "GROUPING SETS" in q["sql"]]
     assert len(counts) == 1  # ONE query for the counts of every conference
-    # The counts, the conferences, thresholds, rates, members, communes; SET LOCAL and the
-    # savepoint statements of the transaction.
-    assert len(four.captured_queries) <= 12
+    # The counts, the conferences, thresholds, rates, members, communes, the CIA's objectives
+    # of bailleurs and of réservataires; work_mem read, set and put back, and the savepoint
+    # statements of the transaction.
+    assert len(four.captured_queries) <= 13
 
 
 def test_work_mem_is_set_for_the_query_only(platform):

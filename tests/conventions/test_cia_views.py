@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from cil.roles import RoleName
 from conventions.models import BailleurObjective, Convention, GapExplanation, VersionStatus
 from tests.conventions.test_cia_support import (
     PASSWORD,
@@ -20,6 +21,7 @@ from tests.conventions.test_cia_support import (
     signatory,
     submit,
 )
+from tests.factories import UserFactory, grant
 
 pytestmark = pytest.mark.django_db
 
@@ -215,6 +217,26 @@ def test_a_member_designates_for_its_own_organisation_only(client, world, versio
     assert client.get(target).status_code == 403
 
 
+def test_the_state_designation_offers_and_accepts_prefecture_agents_only(client, world, version):
+    clerk = UserFactory(email="accueil@prefecture.test", organisation=world.orgs["etat"])
+    grant(clerk, world.conference, RoleName.MEMBRE)
+    with world.scope():
+        etat = signatory(version, world.orgs["etat"])
+    as_user(client, world, "epci")
+    target = url(world, "cia_designate", version_id=version.public_id)
+    page = client.get(target).content.decode()
+    assert world.users["etat"].email in page
+    assert clerk.email not in page  # not a prefecture agent: not offered for the État
+    response = client.post(
+        target, {"signatory": str(etat.public_id), "signer": str(clerk.public_id)}
+    )
+    assert response.status_code == 200
+    assert "Sélectionnez un choix valide" in response.content.decode()
+    with world.scope():
+        etat.refresh_from_db()
+    assert etat.signer is None
+
+
 @pytest.fixture
 def in_signature(world, version):
     set_objectives(world, version, {("bailleur1", 2025): {"r1": "0.30"}})
@@ -343,3 +365,33 @@ def test_a_bailleur_explains_its_gap_and_the_conference_sees_it(
             rule=rule,
         )
         assert client.get(target).status_code == 404
+
+
+def test_a_signer_with_the_second_factor_also_gives_a_code(client, world, in_signature):
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = world.users["bailleur1"]
+    device = TOTPDevice.objects.create(user=user, name="Application", confirmed=True)
+    as_user(client, world, "bailleur1")
+    target = url(world, "cia_sign", version_id=in_signature.public_id)
+    assert (
+        "Code de votre application d&#x27;authentification" in client.get(target).content.decode()
+    )
+    digest = in_signature.canonical_sha256
+    base = {"sha256": digest, "confirm": "on", "password": PASSWORD}
+    response = client.post(target, base)
+    assert response.status_code == 200
+    assert "pour signer" in response.content.decode()
+    response = client.post(target, {**base, "otp_code": "000000"})
+    assert "Code incorrect" in response.content.decode()
+    with world.scope():
+        assert signatory(in_signature, world.orgs["bailleur1"]).signed_at is None
+    # django-otp delays the next try after a failure; the delay has passed.
+    TOTPDevice.objects.filter(pk=device.pk).update(
+        throttling_failure_count=0, throttling_failure_timestamp=None
+    )
+    response = client.post(target, {**base, "otp_code": f"{totp(device.bin_key):06d}"})
+    assert response.status_code == 302
+    with world.scope():
+        assert signatory(in_signature, world.orgs["bailleur1"]).signed_sha256 == digest

@@ -11,6 +11,7 @@ from guardian.shortcuts import get_user_perms, remove_perm
 from pypdf import PdfReader
 
 from cil.models import AuditEntry
+from cil.roles import RoleName
 from conventions import services_cia, signing
 from conventions.models import (
     ConventionVersion,
@@ -18,6 +19,7 @@ from conventions.models import (
     DocumentStatus,
     GeneratedDocument,
     Signatory,
+    SignatoryCapacity,
     VersionKind,
     VersionStatus,
     VersionStatusChange,
@@ -36,6 +38,7 @@ from tests.conventions.test_cia_support import (
     signatory,
     submit,
 )
+from tests.factories import UserFactory, grant
 
 pytestmark = pytest.mark.django_db
 
@@ -216,6 +219,38 @@ def test_the_secretariat_designates_for_any_but_only_a_person_of_that_organisati
         assert s.signer == world.users["etat"]
 
 
+def test_the_state_signs_through_a_prefecture_agent_only(world, version):
+    # CCH L.441-1-6: the État signs the CIA. A person of the prefecture's organisation with
+    # an access but without the prefecture role (here a « membre ») may not sign for it.
+    clerk = UserFactory(email="accueil@prefecture.test", organisation=world.orgs["etat"])
+    grant(clerk, world.conference, RoleName.MEMBRE)
+    with world.scope():
+        s = signatory(version, world.orgs["etat"])
+        assert s.capacity == SignatoryCapacity.ETAT
+        assert services_cia.signer_candidates(s) == [world.users["etat"]]
+        for actor in ("epci", "etat"):  # neither the secretariat nor the prefecture itself
+            with pytest.raises(ValidationError, match="agent de la préfecture"):
+                services_cia.signer_designate(
+                    conference=world.conference,
+                    actor=world.users[actor],
+                    signatory=s,
+                    signer=clerk,
+                )
+        s.refresh_from_db()
+        assert s.signer is None
+        assert not get_user_perms(clerk, version).exists()
+        # Another organisation's person may sign for it: the rule is the État's own.
+        commune_clerk = UserFactory(email="accueil@ville.test", organisation=world.orgs["commune"])
+        grant(commune_clerk, world.conference, RoleName.MEMBRE)
+        services_cia.signer_designate(
+            conference=world.conference,
+            actor=world.users["epci"],
+            signatory=signatory(version, world.orgs["commune"]),
+            signer=commune_clerk,
+        )
+        assert signatory(version, world.orgs["commune"]).signer == commune_clerk
+
+
 # --- Signature --------------------------------------------------------------------------------
 
 
@@ -271,7 +306,7 @@ def test_the_signature_records_who_when_which_organisation_and_the_hash(world, i
     assert world.users["bailleur1"].email in s.signed_by_label
     assert s.signed_sha256 == signing.sha256(data) == in_signature.canonical_sha256
     with pytest.raises(ValidationError, match="n'est plus attendue"), world.scope():
-        services_cia._sign(
+        services_cia.signature._sign(
             conference=world.conference,
             actor=world.users["bailleur1"],
             version=in_signature,

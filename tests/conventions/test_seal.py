@@ -5,7 +5,7 @@ import subprocess
 from io import BytesIO
 
 import pytest
-from asn1crypto import x509
+from asn1crypto import pem, x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 from django.core.management import CommandError, call_command
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -15,7 +15,13 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 
 from conventions.management.commands.generate_seal_certificate import make_seal_pkcs12
 from conventions.pdf.rendering import render_pdf
-from conventions.pdf.sealing import SEAL_FIELD_NAME, SealNotConfigured, load_seal, seal_pdf
+from conventions.pdf.sealing import (
+    SEAL_FIELD_NAME,
+    SealNotConfigured,
+    fingerprint,
+    load_seal,
+    seal_pdf,
+)
 from tests.conventions.conftest import SEAL_PASSPHRASE
 from tests.conventions.documents_support import flip_byte, validation_status
 
@@ -119,3 +125,16 @@ def test_missing_or_unreadable_key_is_a_clear_french_error(settings, unsealed, c
 
 def test_seal_certificate_is_an_asn1_certificate():
     assert isinstance(load_seal().certificate, x509.Certificate)
+
+
+def test_command_archives_the_public_certificate_beside_the_key(seal_path):
+    history = seal_path.parent / "seal-history"
+    certificate = load_seal().certificate
+    archived = history / f"{fingerprint(certificate)}.pem"
+    assert archived.read_bytes() == pem.armor("CERTIFICATE", certificate.dump())
+
+
+def test_command_refuses_a_validity_below_one_day(settings, tmp_path):
+    with pytest.raises(CommandError, match="Durée de validité invalide : 0 jours"):
+        call_command("generate_seal_certificate", path=str(tmp_path / "s.p12"), days=0)
+    assert not (tmp_path / "s.p12").exists()
