@@ -244,7 +244,7 @@ class _CopyWriter:
             if not self.updates_table_ready:
                 # Its columns and types are the table's (no row is read: WITH NO DATA).
                 cursor.execute(
-                    f"CREATE TEMPORARY TABLE {quote(UPDATES_TABLE)} ON COMMIT DROP AS "  # noqa: S608
+                    f"CREATE TEMPORARY TABLE {quote(UPDATES_TABLE)} ON COMMIT DROP AS "  # noqa: S608 - identifiers quoted from the model's meta, values as parameters  # nosec B608
                     f"SELECT {columns} FROM {self.table} WITH NO DATA"
                 )
                 self.updates_table_ready = True
@@ -264,7 +264,7 @@ class _CopyWriter:
             # Raw SQL is outside the tenant scope: the conference is in the WHERE clause (the
             # ids come from this conference's scoped query; this keeps it so whatever happens).
             cursor.execute(
-                f"UPDATE {self.table} AS t SET {assignments}, {quote('updated_at')} = %s "  # noqa: S608
+                f"UPDATE {self.table} AS t SET {assignments}, {quote('updated_at')} = %s "  # noqa: S608 - identifiers quoted from the model's meta, values as parameters  # nosec B608
                 f"FROM {quote(UPDATES_TABLE)} AS u "
                 "WHERE t.id = u.id AND t.conference_id = %s",
                 [self.now, self.conference_id],

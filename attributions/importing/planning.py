@@ -266,7 +266,7 @@ class RowSpool:
         self._file.seek(0)
         while header := self._file.read(8):
             data = self._file.read(int.from_bytes(header, "little"))
-            yield from marshal.loads(data)  # noqa: S302 - written by this object, just above
+            yield from marshal.loads(data)  # noqa: S302 - written by this object, just above  # nosec B302
         self._file.seek(0, 2)  # appending may go on
 
     def close(self) -> None:

@@ -25,6 +25,15 @@ from counts being ≥ 0 (a hidden cell may be known to lie in a narrow interval,
 a hidden zero closes its cycle), several tables sharing cells or totals (the same counts
 published in two breakdowns), and differences between successive publications.
 
+`suppress_linked(values, equations, threshold=11)`: any set of published counts tied by
+additive equations (`total = part + part + …`): one two-way table, a hierarchical table
+(subtotals), or several tables sharing margins (the same commune totals in two datasets,
+a QPV table whose counts add up to the communes' « en QPV » counts). For open data, where
+every table published about the same households must be protected together. See its
+docstring for the guarantee; it is stronger than `suppress_table`'s on three points:
+equations linking several tables, non-negativity (no zero is ever hidden, so every hidden
+count can move both ways), and the hidden part of a line whose total is shown.
+
 `mask_indicator(item, threshold=11)`: a rate shown with its numerator and denominator (a
 `bilan` v1 indicator). Hidden: everything when 0 < denominator < threshold; the numerator
 and the rate when 0 < numerator < threshold or 0 < denominator − numerator < threshold (the
@@ -35,7 +44,7 @@ to a total shown elsewhere) are not covered: lay such counts out as a table and 
 `suppress_table`.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,3 +223,171 @@ def mask_indicators(
     items: Iterable[Mapping[str, Any]], *, threshold: int = DEFAULT_THRESHOLD
 ) -> list[dict]:
     return [mask_indicator(item, threshold=threshold) for item in items]
+
+
+# --- Linked tables (open data) ---------------------------------------------------------------
+
+# Numerical tolerance of the linear algebra below: the equations' matrix holds 0 and ±1 only.
+_TOLERANCE = 1e-9
+
+
+def suppress_linked(
+    values: Mapping[Hashable, int],
+    equations: Iterable[tuple[Hashable, Sequence[Hashable]]],
+    *,
+    balances: Iterable[tuple[Sequence[Hashable], Sequence[Hashable]]] = (),
+    threshold: int = DEFAULT_THRESHOLD,
+) -> frozenset:
+    """The keys of `values` to hide so that publishing the others, with `equations` known to
+    the reader (each `(total, parts)`: the count `total` is the sum of the counts `parts`),
+    discloses no count of 1 … threshold − 1 households.
+
+    `values` are every count published about the same households (all the tables, margins
+    included, that may be published together); `equations` every additive relation between
+    them that a reader knows or can infer (a table's rows and columns, subtotals, the same
+    count in two tables given as `(a, [b])`); `balances` relations with sums on both sides
+    (`(left, right)`: Σ left = Σ right, e.g. the « en QPV » counts of the communes a QPV
+    spans and the counts of those QPV). A relation that does not hold raises ValueError:
+    the guarantee rests on the relations being true.
+
+    Guarantee, for the counts shown and the relations given:
+    1. every shown count is 0 or ≥ threshold (primary suppression; a zero is shown);
+    2. no hidden count is fixed by the relations and the shown counts (no linear
+       combination of them gives it);
+    3. no zero is hidden: every hidden count is ≥ 1, so with 2. each one can move both ways
+       while every count stays ≥ 0 — a reader bounding it with non-negativity gets an
+       interval of positive width, never a single value;
+    4. in a relation with one side entirely shown, the hidden counts of the other side add
+       up to 0 or ≥ threshold (their sum is a count of households too: total − shown parts).
+    Not covered: other sums or differences of hidden counts, relations not given, and
+    successive publications of changing data.
+
+    Method: primary suppression, then until stable: a relation with a single hidden count,
+    or whose hidden counts add up to a small count, gets its smallest non-zero shown count
+    hidden; a hidden count that the relations fix (its unit vector lies in the row space of
+    the relations restricted to the hidden counts) gets hidden the smallest non-zero shown
+    count that frees it, else one that takes part in fixing it.
+    """
+    keys = list(values)
+    position = {key: index for index, key in enumerate(keys)}
+    counts = np.array([int(values[key]) for key in keys], dtype=np.int64)
+    if (counts < 0).any():
+        raise ValueError("Un tableau de comptages ne peut pas contenir de valeur négative.")
+    relations = [([total], list(parts)) for total, parts in equations]
+    relations += [(list(left), list(right)) for left, right in balances]
+    lines: list[tuple[list[int], list[int]]] = []
+    for left, right in relations:
+        try:
+            line = ([position[key] for key in left], [position[key] for key in right])
+        except KeyError as error:
+            raise ValueError(f"Équation sur un comptage inconnu : {error.args[0]!r}") from None
+        if counts[line[0]].sum() != counts[line[1]].sum():
+            raise ValueError(f"Équation fausse : somme de {left!r} ≠ somme de {right!r}")
+        lines.append(line)
+    matrix = np.zeros((len(lines), len(keys)))
+    for row, (left, right) in enumerate(lines):
+        for index in left:
+            matrix[row, index] += 1.0
+        for index in right:
+            matrix[row, index] -= 1.0
+
+    hidden = (counts > 0) & (counts < threshold)
+    while _complete_equations(counts, hidden, lines, threshold) or _free_one(
+        matrix, counts, hidden
+    ):
+        pass
+    return frozenset(key for key, secret in zip(keys, hidden, strict=True) if secret)
+
+
+def table_cells(
+    counts: pd.DataFrame, name: Hashable, *, total_label: str = TOTAL
+) -> tuple[dict[tuple, int], list[tuple[tuple, list[tuple]]]]:
+    """A two-way table of counts as `suppress_linked` takes it: the cells {(name, row,
+    column): count}, margins included (row and column `total_label`), and the equations of
+    its rows and columns. Several tables (different `name`s) are protected together by
+    merging their cells and equations and adding the equations that link them."""
+    table = with_margins(counts, total_label=total_label)
+    cells = {
+        (name, row, column): int(table.at[row, column])
+        for row in table.index
+        for column in table.columns
+    }
+    inner_rows, inner_columns = list(counts.index), list(counts.columns)
+    equations = [
+        ((name, row, total_label), [(name, row, column) for column in inner_columns])
+        for row in table.index
+    ] + [
+        ((name, total_label, column), [(name, row, column) for row in inner_rows])
+        for column in table.columns
+    ]
+    return cells, equations
+
+
+def _smallest(counts: np.ndarray, candidates: Iterable[int]) -> int | None:
+    """The non-zero candidate with the smallest count (ties: the first), or None."""
+    choice = [index for index in candidates if counts[index] > 0]
+    return min(choice, key=lambda index: (counts[index], index)) if choice else None
+
+
+def _complete_equations(
+    counts: np.ndarray,
+    hidden: np.ndarray,
+    lines: list[tuple[list[int], list[int]]],
+    threshold: int,
+) -> bool:
+    """Hide one more count in every relation holding exactly one hidden count, or with one
+    side shown while the other side's hidden counts add up to 1 … threshold − 1. Returns
+    whether it hid anything."""
+    changed = False
+    for left, right in lines:
+        terms = [*left, *right]
+        secret = [index for index in terms if hidden[index]]
+        if not secret:
+            continue
+        small_sum = any(
+            not hidden[known].any() and 0 < counts[side][hidden[side]].sum() < threshold
+            for known, side in ((left, right), (right, left))
+        )
+        if len(secret) == 1 or small_sum:
+            choice = _smallest(counts, (index for index in terms if not hidden[index]))
+            if choice is not None:
+                hidden[choice] = True
+                changed = True
+    return changed
+
+
+def _free_one(matrix: np.ndarray, counts: np.ndarray, hidden: np.ndarray) -> bool:
+    """Find a hidden count that the equations fix and hide a shown count to free it.
+    Returns whether it hid anything (False: no hidden count is fixed)."""
+    secret = np.flatnonzero(hidden)
+    if not len(secret):
+        return False
+    restricted = matrix[:, secret]
+    if not restricted.any():
+        return False
+    left, singular, right = np.linalg.svd(restricted, full_matrices=False)
+    rank = int((singular > singular.max() * max(restricted.shape) * np.finfo(float).eps).sum())
+    left, singular, right = left[:, :rank], singular[:rank], right[:rank]
+    # e_h lies in the row space of the restricted equations: the equations fix count h.
+    fixed = np.flatnonzero((right**2).sum(axis=0) > 1 - _TOLERANCE)
+    if not len(fixed):
+        return False
+    target = fixed[0]
+    # y with yᵀ·restricted = e_h (minimal norm): the combination of equations giving h.
+    combination = left @ (right[:, target] / singular)
+    shown = np.flatnonzero(~hidden & (counts > 0))
+    columns = matrix[:, shown]
+    # Hiding s frees h iff s's column lies in the column space of the restricted equations
+    # (then every combination giving h weighs s the same) and that weight is not zero.
+    residual = columns - left @ (left.T @ columns)
+    weight = combination @ columns
+    in_space = np.linalg.norm(residual, axis=0) < _TOLERANCE
+    involved = np.abs(weight) > _TOLERANCE
+    for candidates in (shown[in_space & involved], shown[involved]):
+        choice = _smallest(counts, candidates)
+        if choice is not None:
+            hidden[choice] = True
+            return True
+    # Unreachable when the equations hold: h ≥ 1 is a combination of shown counts, so some
+    # non-zero shown count takes part in it.
+    raise AssertionError(f"Aucun comptage à masquer pour protéger {secret[target]}")

@@ -19,6 +19,7 @@ from attributions.importing.selectors import (
     recent_import_jobs,
 )
 from attributions.models import ImportJob, ImportStatus
+from cil.access_journal import journal_quoted_values
 from cil.views.decorators import requires
 
 # What each column holds, for the upload page (shared/formats.md, `attributions` v1).
@@ -130,6 +131,11 @@ def _job_context(job: ImportJob) -> dict:
 def import_detail(request, job_id):
     job = access_import_job(job_id=job_id, acting_bailleur=acting_bailleur_of(request))
     context = _job_context(job)
+    if context["is_invalid"]:
+        # Its error list quotes cells of the file's lines (household-level data).
+        journal_quoted_values(
+            request=request, job=job, errors=job.errors, object_type="attributions.importjob"
+        )
     context["breadcrumb_links"] = [
         (
             reverse("import_upload", kwargs={"conference_slug": request.conference.slug}),
