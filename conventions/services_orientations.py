@@ -619,8 +619,14 @@ def orientation_transition_apply(
     data: dict | None = None,
     comment: str = "",
     attachment=None,
+    source: dict | None = None,
 ) -> OrientationTransition:
-    """Take step `name` of the circuit. The e-mails of the step leave after the commit."""
+    """Take step `name` of the circuit. The e-mails of the step leave after the commit.
+
+    The pages take the step « adopter » only through the decision of a session that voted
+    it (cil/governance, `orientation_adopt_by_decision`); called directly, this records an
+    adoption voted outside the platform (history, demo). `source` (JSON) is kept with the
+    step's data under "source": what recorded it."""
     step = circuit.transition(name)
     if step.automatic:
         raise ValueError(f"L'étape {name!r} n'est jamais demandée par une personne.")
@@ -631,6 +637,8 @@ def orientation_transition_apply(
     if step.comment_required and not comment:
         _fail("comment", f"{step.comment_label} : ce champ est obligatoire.")
     clean = _clean_step_data(document, step, data or {}, attachment)
+    if source:
+        clean["source"] = source
     before = State(document.state).label
     row = _record_transition(
         conference=conference,
@@ -665,6 +673,40 @@ def orientation_transition_apply(
         )
     )
     return row
+
+
+def orientation_adopt_by_decision(
+    *,
+    conference: Conference,
+    actor: User,
+    document: OrientationDocument,
+    version_number: int,
+    date_seance: date,
+    voix_pour: int,
+    voix_contre: int,
+    abstentions: int,
+    decision: dict,
+    comment: str = "",
+) -> OrientationTransition:
+    """CCH L.441-1-5: the conference adopts the orientations by a vote in session. The
+    decision of the session (cil/governance) takes the step « adopter » with the vote's
+    result, on the version it voted (refused if the document changed since). `decision`
+    names it: {"decision": public id, "numero": "2026-03", "seance": public id}."""
+    return orientation_transition_apply(
+        conference=conference,
+        actor=actor,
+        document=document,
+        name="adopter",
+        base_version=version_number,
+        data={
+            "date_seance": date_seance,
+            "voix_pour": voix_pour,
+            "voix_contre": voix_contre,
+            "abstentions": abstentions,
+        },
+        comment=comment,
+        source=decision,
+    )
 
 
 def _replace_previous(

@@ -33,6 +33,7 @@ BUILDER_MODULES = [
     "conventions.pdf.bilan",
     "conventions.signing",
     "conventions.pdf.orientations",
+    "cil.governance.pdf",
 ]
 
 Builder = Callable[..., tuple[str, dict]]

@@ -460,7 +460,32 @@ def _step_view(step: circuit.Transition):
     return requires(step.permission)(view)
 
 
+@require_GET
+@requires("orientations.advance")
+def orientation_adopt(request, document_id):
+    """CCH L.441-1-5: the conference adopts the orientations by a vote in session. The step
+    is taken by the decision of the session (cil/governance), never entered by hand: this
+    page says so and points to the sessions whose agenda submits the document."""
+    from cil.governance.selectors import items_adopting
+
+    document = selectors.access_document(document_id=document_id)
+    if "adopter" not in circuit.abilities(request.roles, document):
+        return _not_now(request, document)
+    return TemplateResponse(
+        request,
+        "conventions/orientations/adopt.html",
+        {
+            "title": "Adoption par la conférence",
+            "document": document,
+            "items": items_adopting(document),
+            "breadcrumb_links": _crumbs(request, document),
+        },
+    )
+
+
 STEP_VIEWS = {step.name: _step_view(step) for step in circuit.MANUAL}
+# The adoption is recorded by the decision of a session (see orientation_adopt).
+STEP_VIEWS["adopter"] = orientation_adopt
 
 
 urlpatterns = [

@@ -28,6 +28,7 @@ from tests.conventions.orientations_support import (
     pdf_upload,
     step_data,
 )
+from tests.governance.support import adopt_in_session
 from tests.world import build_world
 
 pytestmark = pytest.mark.django_db
@@ -90,13 +91,19 @@ def test_the_whole_circuit_with_history_and_emails(
     for (step, role), state in zip(PATH, expected_states, strict=True):
         client.force_login(world.a.users[role])
         page = client.get(_url(world, "orientation_detail", document)).content.decode()
-        assert escape(circuit.transition(step).label) in page  # a button for this role
         mailoutbox.clear()
         url = _url(world, circuit.transition(step).url_name, document)
         assert client.get(url).status_code == 200
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(url, _form(step, comment=f"Note {step}"))
-        assert response.status_code == 302, response.content.decode()
+        if step == "adopter":
+            # The conference adopts by a vote in session: the decision takes the step.
+            assert "Adoption en séance de la conférence" in page
+            with django_capture_on_commit_callbacks(execute=True):
+                decision = adopt_in_session(world.a, document, pour=5, contre=1, abstention=1)
+        else:
+            assert escape(circuit.transition(step).label) in page  # a button for this role
+            with django_capture_on_commit_callbacks(execute=True):
+                response = client.post(url, _form(step, comment=f"Note {step}"))
+            assert response.status_code == 302, response.content.decode()
         assert _reload(world, document).state == state
         # One French e-mail per person concerned, each with a link to the document.
         assert sorted(m.to[0] for m in mailoutbox) == RECIPIENTS[step], step
@@ -116,9 +123,14 @@ def test_the_whole_circuit_with_history_and_emails(
     assert rows[3].organisation == world.a.users[RoleName.PREFECTURE].organisation
     assert rows[1].data == {
         "date_seance": step_data("adopter")["date_seance"].isoformat(),
-        "voix_pour": 40,
-        "voix_contre": 5,
-        "abstentions": 3,
+        "voix_pour": 5,
+        "voix_contre": 1,
+        "abstentions": 1,
+        "source": {
+            "decision": str(decision.public_id),
+            "numero": decision.reference,
+            "seance": str(decision.meeting.public_id),
+        },
     }
     assert rows[2].data["numero"] == "2026-117"
     assert rows[2].attachment_sha256
@@ -129,7 +141,7 @@ def test_the_whole_circuit_with_history_and_emails(
     for label in (
         "Ouvrir la consultation des membres",
         "Enregistrer l&#x27;adoption par la conférence",
-        "Voix pour : 40",
+        "Voix pour : 5",
         "Numéro de la délibération : 2026-117",
         "Agréer le document d&#x27;orientation",
         "Note agreer",
@@ -146,7 +158,6 @@ def test_the_whole_circuit_with_history_and_emails(
 
 @pytest.mark.parametrize(("step", "source"), [
     ("soumettre", "brouillon"),
-    ("adopter", "consultation"),
     ("deliberer", "adopte_cil"),
     ("agreer", "delibere_epci"),
     ("refuser", "delibere_epci"),
@@ -313,17 +324,20 @@ def test_the_deliberation_pdf_has_a_size_limit(client, world, monkeypatch):
 
 
 def test_dates_and_vote_are_checked(client, world):
+    """The adoption comes from the vote of a session (cil/governance): a session yet to come
+    records no vote, a tie adopts nothing, and the délibération may not precede the
+    session that adopted the document."""
+    from django.core.exceptions import ValidationError
+
     document = orientation_at(world.a.conference, world.a.users, "consultation")
-    client.force_login(world.a.users[RoleName.SECRETARIAT])
-    url = _url(world, "orientation_adopt", document)
-    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
-    response = client.post(url, _form("adopter", date_seance=tomorrow))
-    assert "Cette date ne peut pas être dans le futur." in response.content.decode()
-    response = client.post(url, _form("adopter", voix_pour=10, voix_contre=10))
-    assert "Le document n&#x27;est pas adopté" in response.content.decode()
+    with pytest.raises(ValidationError, match="La séance n'a pas encore eu lieu"):
+        adopt_in_session(world.a, document, day=timezone.localdate() + timedelta(days=1))
+    decision = adopt_in_session(world.a, document, pour=3, contre=3, abstention=1)
+    assert not decision.adopted
     assert _reload(world, document).state == "consultation"
-    client.post(url, _form("adopter"))
+    adopt_in_session(world.a, document)  # 20 days ago, 5 for, 1 against, 1 abstention
     assert _reload(world, document).state == "adopte_cil"
+    client.force_login(world.a.users[RoleName.SECRETARIAT])
     too_early = (step_data("adopter")["date_seance"] - timedelta(days=1)).isoformat()
     response = client.post(
         _url(world, "orientation_deliberate", document),
@@ -333,6 +347,23 @@ def test_dates_and_vote_are_checked(client, world):
         response.content.decode()
     )
     assert _reload(world, document).state == "adopte_cil"
+
+
+def test_the_adoption_is_not_entered_by_hand(client, world):
+    """The step « adopter » points to the sessions: no form, nothing posted changes it."""
+    document = orientation_at(world.a.conference, world.a.users, "consultation")
+    url = _url(world, "orientation_adopt", document)
+    for role in set(RoleName) - PERMISSIONS["orientations.advance"]:
+        client.force_login(world.a.users[role])
+        assert client.get(url).status_code == 403, role
+    client.force_login(world.a.users[RoleName.SECRETARIAT])
+    page = client.get(url).content.decode()
+    assert "L'adoption n'est pas saisie à la main" in page
+    assert "Aucune séance n'inscrit encore ce document à son ordre du jour." in page
+    assert client.post(url, _form("adopter")).status_code == 405
+    assert _reload(world, document).state == "consultation"
+    client.force_login(world.b.users[RoleName.SECRETARIAT])
+    assert client.get(url).status_code == 404
 
 
 def test_a_revision_replaces_the_document_in_force(client, world):

@@ -1,1 +1,0 @@
-"""Models of the conference's sessions (issue 6)."""
