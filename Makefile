@@ -26,7 +26,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 
 .PHONY: help install demo run worker beat test quality lint format-check migrations-check \
-	deploy-check pytest format services system-deps lock bench clean
+	deploy-check security bandit pip-audit pytest format services system-deps lock bench clean
 
 help:
 	@echo "Cibles principales :"
@@ -38,6 +38,7 @@ help:
 	@echo "  make worker    lance un worker Celery (CELERY_BROKER_URL requis)"
 	@echo "  make beat      lance l'ordonnanceur Celery beat (CELERY_BROKER_URL requis)"
 	@echo "  make quality   ruff (lint + format) et vérification des migrations"
+	@echo "  make security  bandit (code) et pip-audit (vulnérabilités connues des dépendances)"
 	@echo "  make format    reformate le code et applique les corrections automatiques de ruff"
 	@echo "  make lock      régénère requirements.lock depuis pyproject.toml"
 	@echo "  make bench     exécute les bancs d'essai de bench/"
@@ -113,7 +114,7 @@ beat: install
 # Every step runs even when an earlier one fails (make -k), so one run reports every
 # problem; pytest comes last so that its summary closes the output.
 test: install services system-deps
-	@$(MAKE) -k lint format-check migrations-check deploy-check pytest || { \
+	@$(MAKE) -k lint format-check migrations-check deploy-check security pytest || { \
 	  echo "ÉCHEC : au moins une étape de « make test » a échoué (voir les erreurs ci-dessus)." >&2; \
 	  exit 1; \
 	}
@@ -140,6 +141,19 @@ deploy-check: install
 	SECRET_KEY="$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(64))')" \
 	ALLOWED_HOSTS=cil.example.fr \
 	$(PYTHON) manage.py check --deploy --fail-level WARNING
+
+# Security gates. bandit: findings of medium severity and confidence or more over the shipped
+# code (configuration in pyproject.toml, [tool.bandit]); ruff's S rules run in `lint`.
+# pip-audit: known vulnerabilities of the pinned dependencies; where the vulnerability
+# service cannot be reached, scripts/pip-audit-gate says so and does not fail.
+security: install
+	@$(MAKE) -k bandit pip-audit
+
+bandit: install
+	$(BIN)/bandit -c pyproject.toml -r . --severity-level medium --confidence-level medium -q
+
+pip-audit: install
+	@scripts/pip-audit-gate
 
 # pytest's own exit code goes through unchanged; 5 (no test collected) is an error too.
 pytest: install

@@ -74,8 +74,11 @@ def refresh(conference: Conference, year: int) -> dict:
 
 def invalidate(*, conference_id: int, years: list[int]) -> None:
     """Delete the stored documents of these years: the data they were computed from
-    changed. Called by the services once the change is committed."""
-    years = sorted(set(years))
+    changed. Called by the services once the change is committed. The years whose lines
+    were purged under the retention policy keep theirs: it can no longer be recomputed."""
+    from cil.retention import final_years
+
+    years = sorted(set(years) - final_years(conference_id))
     with conference_scope(conference_id), transaction.atomic():
         for year in years:
             _lock(conference_id, year)

@@ -240,7 +240,7 @@ def marker(name: str) -> dict | None:
 
     with connection.cursor() as cursor:
         _ensure_marker_table(cursor)
-        cursor.execute(f"SELECT spec FROM {MARKER_TABLE} WHERE name = %s", [name])  # noqa: S608
+        cursor.execute(f"SELECT spec FROM {MARKER_TABLE} WHERE name = %s", [name])  # noqa: S608 - identifiers are constants or the models' tables, values as parameters  # nosec B608
         row = cursor.fetchone()
     if row is None:
         return None
@@ -252,10 +252,10 @@ def set_marker(name: str, spec: dict | None) -> None:
 
     with connection.cursor() as cursor:
         _ensure_marker_table(cursor)
-        cursor.execute(f"DELETE FROM {MARKER_TABLE} WHERE name = %s", [name])  # noqa: S608
+        cursor.execute(f"DELETE FROM {MARKER_TABLE} WHERE name = %s", [name])  # noqa: S608 - identifiers are constants or the models' tables, values as parameters  # nosec B608
         if spec is not None:
             cursor.execute(
-                f"INSERT INTO {MARKER_TABLE} (name, spec) VALUES (%s, %s)",  # noqa: S608
+                f"INSERT INTO {MARKER_TABLE} (name, spec) VALUES (%s, %s)",  # noqa: S608 - identifiers are constants or the models' tables, values as parameters  # nosec B608
                 [name, json.dumps(spec)],
             )
 
@@ -329,11 +329,11 @@ def delete_conferences(conference_ids: list[int]) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         for model in order:
             cursor.execute(
-                f'DELETE FROM "{model._meta.db_table}" WHERE {owned[model]}',  # noqa: S608
+                f'DELETE FROM "{model._meta.db_table}" WHERE {owned[model]}',  # noqa: S608 - identifiers are constants or the models' tables, values as parameters  # nosec B608
                 {"ids": list(conference_ids)},
             )
         cursor.execute(
-            f'DELETE FROM "{Conference._meta.db_table}" WHERE id = ANY(%(ids)s)',  # noqa: S608
+            f'DELETE FROM "{Conference._meta.db_table}" WHERE id = ANY(%(ids)s)',  # noqa: S608 - identifiers are constants or the models' tables, values as parameters  # nosec B608
             {"ids": list(conference_ids)},
         )
 
@@ -345,7 +345,7 @@ def delete_organisations(sirens: list[str]) -> None:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            f'DELETE FROM "{Organisation._meta.db_table}" WHERE siren = ANY(%s)',  # noqa: S608
+            f'DELETE FROM "{Organisation._meta.db_table}" WHERE siren = ANY(%s)',  # noqa: S608 - identifiers are constants or the models' tables, values as parameters  # nosec B608
             [list(sirens)],
         )
 

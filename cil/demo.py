@@ -10,7 +10,8 @@ that adds demo data (attributions, conventions…) adds its step function to `DE
 """
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -334,7 +335,9 @@ VAL_DE_SEINE = DemoConference(
     years=(
         {"annee": 2024, "seuil_q1": 9100.0, "source_seuil": "arrêté du 13 juin 2024"},
         {"annee": 2025, "seuil_q1": 9400.0, "source_seuil": "arrêté du 3 juin 2025"},
-        # The 2026 orientations raise the share of non-Q1 households in QPV (R2).
+        # The orientations raise the share of non-Q1 households in QPV (R2) from 2026. These
+        # rates are the demo's one source: its orientations and CIA read them
+        # (conventions/demo.py, conference_rate).
         {
             "annee": 2026,
             "seuil_q1": 9650.0,
@@ -533,10 +536,19 @@ def add_representatives(ctx: DemoContext) -> None:
                         first_name=rep.first_name,
                         last_name=rep.last_name,
                         position=rep.position,
+                        email=rep_email(rep, member.org),
                         kind=rep.kind,
                         mandate_start=rep.start,
                         mandate_end=rep.end,
                     )
+
+
+def rep_email(rep: Rep, org: str) -> str:
+    """A fictional address (prenom.nom@<organisation>.demo): the sessions' convocations
+    are addressed to the representatives (cil/governance/demo.py)."""
+    from django.utils.text import slugify
+
+    return f"{slugify(f'{rep.first_name} {rep.last_name}').replace('-', '.')}@{org}.demo"
 
 
 def add_users(ctx: DemoContext) -> None:
@@ -633,10 +645,43 @@ def build_demo(*, password: str | None = None, log=None) -> DemoContext:
     ctx = DemoContext(password=password or demo_password())
     if log is not None:
         ctx.log = log
-    with transaction.atomic():
+    # The tasks queued by the steps (circuit e-mails, PDFs) run when the transaction commits:
+    # inside `mail_kept_in_memory` too.
+    with mail_kept_in_memory(ctx), transaction.atomic():
         for step in DEMO_STEPS:
             step(ctx)
     return ctx
+
+
+@contextmanager
+def mail_kept_in_memory(ctx: DemoContext) -> Iterator[None]:
+    """No e-mail leaves while the demo is built: the circuits it walks through notify people
+    (fictional addresses), whatever EMAIL_URL says. Django's in-memory (locmem) backend
+    takes them, and the tasks the demo queues run here, at once — never on a Celery worker,
+    which would send them with its own, real, e-mail settings. Said in the output."""
+    from django.core import mail
+    from django.test.utils import override_settings
+
+    from cil.celery import app
+
+    ctx.log("e-mails : aucun envoi pendant le chargement (boîte d'envoi en mémoire)")
+    eager = app.conf.task_always_eager, app.conf.task_eager_propagates
+    previous_outbox = getattr(mail, "outbox", None)
+    mail.outbox = []
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    try:
+        with override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+            CELERY_TASK_ALWAYS_EAGER=True,
+        ):
+            yield
+        ctx.log(f"e-mails : {len(mail.outbox)} notification(s) écartée(s), aucune envoyée")
+    finally:
+        app.conf.task_always_eager, app.conf.task_eager_propagates = eager
+        if previous_outbox is None:
+            del mail.outbox
+        else:
+            mail.outbox = previous_outbox
 
 
 # --- Accounts ---------------------------------------------------------------------------

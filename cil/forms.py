@@ -157,6 +157,8 @@ OBJECT_TYPE_LABELS = {
     "cil.representative": "Représentant",
     "cil.invitation": "Invitation",
     "cil.access": "Compte utilisateur",
+    "cil.user": "Sécurité du compte",
+    "cil.retention": "Conservation des données",
     "cil.conference": "Conférence",
     "cil.commune": "Commune",
     "cil.qpv": "QPV",

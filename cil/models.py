@@ -25,6 +25,7 @@ RESERVED_SLUGS = frozenset(
         "static",
         "media",
         "connexion",
+        "compte",
         "deconnexion",
         "mot-de-passe",
         "invitation",
@@ -58,6 +59,11 @@ class Conference(models.Model):
     prefet_name = models.CharField("préfet (coprésident)", max_length=255, blank=True)
     president_name = models.CharField(
         "président de l'EPCI (coprésident)", max_length=255, blank=True
+    )
+    # Roles whose holders must confirm their login with a second factor (TOTP) before any
+    # page of this conference; set by the secretariat (cil/two_factor/).
+    two_factor_roles = models.JSONField(
+        "rôles tenus à la double authentification", default=list, blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -400,6 +406,9 @@ class AuditAction(models.TextChoices):
     DEACTIVATE = "deactivate", "Désactivation"
     REACTIVATE = "reactivate", "Réactivation"
     IMPORT = "import", "Import"
+    TWO_FACTOR_ON = "2fa_on", "Activation de la double authentification"
+    TWO_FACTOR_OFF = "2fa_off", "Désactivation de la double authentification"
+    PURGE = "purge", "Purge des données personnelles"
 
 
 class AuditEntry(TenantModel):
@@ -431,3 +440,73 @@ class AuditEntry(TenantModel):
         return (
             f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
         )
+
+
+class AccessChannel(models.TextChoices):
+    PAGE = "page", "Page"
+    EXPORT = "export", "Export"
+    API = "api", "API"
+
+
+class AccessLogEntry(TenantModel):
+    """One read of household-level rows by a person or an API token (domain.md §6). Written
+    only by `cil.access_journal.journal_household_access`, called by the views that show or
+    export such rows; aggregates are not journaled."""
+
+    conference = models.ForeignKey(Conference, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # Who read, kept as text: the person's address, or the API token's name.
+    actor_label = models.CharField(max_length=255)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    channel = models.CharField(max_length=16, choices=AccessChannel.choices)
+    object_type = models.CharField(max_length=100)
+    # Public ids of the rows read, when few enough to list; otherwise the description says
+    # which rows (the filters of a list or an export).
+    object_ids = models.JSONField(default=list, blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    row_count = models.PositiveIntegerField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = ScopedManager(conference="conference")
+
+    class Meta:
+        verbose_name = "consultation de données personnelles"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["conference", "-created_at"], name="accesslog_conf_date"),
+            models.Index(fields=["conference", "user", "-created_at"], name="accesslog_conf_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.row_count} ligne(s)"
+
+
+class PurgedPeriod(TenantModel):
+    """Household-level rows of one kind and year deleted under the retention policy
+    (cil/retention.py): the aggregates computed from them for that year are final and are
+    never recomputed from the (now missing) rows. Attributions go by whole bilan years;
+    demands by radiation date, so their year may be partly purged."""
+
+    conference = models.ForeignKey(Conference, on_delete=models.PROTECT, related_name="+")
+    category = models.CharField(max_length=32)
+    year = models.PositiveSmallIntegerField("année")
+    purged_at = models.DateTimeField(default=timezone.now)
+    row_count = models.PositiveIntegerField(default=0)
+
+    objects = ScopedManager(conference="conference")
+
+    class Meta:
+        ordering = ["category", "year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conference", "category", "year"], name="purgedperiod_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category} {self.year}"

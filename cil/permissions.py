@@ -76,6 +76,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # --- Governance: sessions of the conference (CCH L.441-1-5) ------------------------
     "sessions.view": ALL_ROLES,
     "sessions.manage": SECRETARIAT,
+    # --- Personal data and identity (domain.md §6) --------------------------------------
+    # The journal of reads of household-level data: the secretariat reads the whole
+    # conference's (it runs the conference for the EPCI, which answers for the processing);
+    # every person reads their own reads. The prefecture, itself a reader of every household
+    # row, sees its own reads like everyone, not the other readers'.
+    "access_journal.view": ALL_ROLES,
+    "access_journal.view_all": SECRETARIAT,
+    # Which roles must confirm their login with a second factor (TOTP) in this conference.
+    "security.manage": SECRETARIAT,
 }
 
 

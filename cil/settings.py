@@ -66,6 +66,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "rest_framework",
     "drf_spectacular",
     "cil",
@@ -83,11 +86,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "cil.middleware_timeouts.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "cil.middleware.eager_csp_nonce",
     "django_htmx.middleware.HtmxMiddleware",
     "cil.tenancy.ConferenceMiddleware",
+    "cil.two_factor.middleware.ConferenceTwoFactorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -150,6 +155,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "attributions.import_tasks.purge_unconfirmed_imports",
         "schedule": timedelta(hours=24),
     },
+    "purge-unconfirmed-observatoire-imports": {
+        "task": "observatoire.tasks.purge_unconfirmed_observatoire_imports",
+        "schedule": timedelta(hours=24),
+    },
+    # Reminders of the sessions' convocations (idempotent: one per convocation at most).
+    "governance-meeting-reminders": {
+        "task": "cil.governance.tasks.send_meeting_reminders",
+        "schedule": timedelta(hours=1),
+    },
+    # The retention policy (cil/retention.py; durations below).
+    "purge-personal-data": {
+        "task": "cil.tasks.purge_personal_data",
+        "schedule": timedelta(hours=24),
+    },
 }
 
 # --- Accounts -------------------------------------------------------------------------
@@ -183,6 +202,8 @@ AXES_USERNAME_CALLABLE = "cil.accounts.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_VERBOSE = False
+# Never written to the failure log: the one-time codes of the login's second step.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 
 SILENCED_SYSTEM_CHECKS = [
     # axes.W006 warns that a username-only lockout can be bypassed by rotating user agents or
@@ -195,6 +216,17 @@ GUARDIAN_ANONYMOUS_USER_NAME = None
 ANONYMOUS_USER_NAME = None
 
 SESSION_COOKIE_AGE = 60 * 60 * 10
+# A signed-in person is logged out after this long without a request, and in any case this
+# long after signing in (cil/middleware_timeouts.py).
+CIL_SESSION_IDLE_TIMEOUT = timedelta(minutes=env.int("CIL_SESSION_IDLE_MINUTES", default=30))
+CIL_SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=env.int("CIL_SESSION_ABSOLUTE_HOURS", default=12))
+
+# Second factor (django-otp): TOTP applications and single-use backup codes. The issuer is
+# the name the authenticator application shows next to the code.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Plateforme CIL")
+CIL_TWO_FACTOR_BACKUP_CODES = 10
+# How long the code step of a login may wait after the right password (seconds).
+CIL_TWO_FACTOR_LOGIN_WINDOW = 5 * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
@@ -269,6 +301,10 @@ CIL_SEAL_PKCS12_PASSPHRASE = env(
     "CIL_SEAL_PKCS12_PASSPHRASE", default=None if PRODUCTION else "demo-seal"
 )
 CIL_SEAL_NAME = env("CIL_SEAL_NAME", default=CIL_OPERATOR_NAME)
+# Every seal certificate issued (public part only, PEM, never a key), still trusted by the
+# verification page for the documents it sealed; empty: `seal-history/` beside the key file
+# (conventions/pdf/sealing.py).
+CIL_SEAL_HISTORY_DIR = env("CIL_SEAL_HISTORY_DIR", default=None)
 # The public verification page reads at most this many bytes of an uploaded PDF.
 CIL_VERIFICATION_MAX_BYTES = env.int("CIL_VERIFICATION_MAX_BYTES", default=20 * 1024 * 1024)
 
@@ -279,6 +315,22 @@ CIL_UC_SCALE = tuple(env.list("CIL_UC_SCALE", default=["1", "0.5", "0.3"]))
 # Statistical secrecy: no count under this many households is shown to aggregate-only roles
 # or published.
 CIL_SECRECY_THRESHOLD = env.int("CIL_SECRECY_THRESHOLD", default=11)
+
+# --- Retention of personal data (cil/retention.py, `manage.py purge_personal_data`) ------
+# Household-level rows are deleted after these durations; aggregates (stored bilans,
+# published datasets) are kept. Only the first is a rule of the domain (domain.md §6: one year
+# after a demand is closed, for SNE-derived data); the others are this platform's choices,
+# settings and not law, to be set by each operator with its data protection officer.
+CIL_RETENTION_DEMAND_CLOSED_DAYS = env.int("CIL_RETENTION_DEMAND_CLOSED_DAYS", default=365)
+# Attribution lines of year Y are kept until the end of year Y + this many years (6: the
+# length of a convention intercommunale d'attribution), then deleted, the bilan of Y kept.
+CIL_RETENTION_ATTRIBUTION_YEARS = env.int("CIL_RETENTION_ATTRIBUTION_YEARS", default=6)
+# The journal of reads of household-level data.
+CIL_RETENTION_ACCESS_LOG_DAYS = env.int("CIL_RETENTION_ACCESS_LOG_DAYS", default=365)
+# Finished import jobs (their error lists quote cells of the file) and their files.
+CIL_RETENTION_IMPORT_JOB_DAYS = env.int("CIL_RETENTION_IMPORT_JOB_DAYS", default=90)
+# Invitations (an e-mail address), counted from their expiry.
+CIL_RETENTION_INVITATION_DAYS = env.int("CIL_RETENTION_INVITATION_DAYS", default=90)
 
 # --- Security headers -----------------------------------------------------------------
 CONTENT_SECURITY_POLICY = {

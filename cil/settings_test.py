@@ -47,3 +47,5 @@ WHITENOISE_AUTOREFRESH = True
 SITE_URL = "http://testserver"
 # The demo and the document tests generate seal certificates: never inside the project.
 CIL_SEAL_PKCS12_PATH = Path(tempfile.mkdtemp(prefix="cil-test-seal-")) / "seal.p12"
+# Their archived certificates beside them (conventions/pdf/sealing.py), whatever the env says.
+CIL_SEAL_HISTORY_DIR = None

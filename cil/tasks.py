@@ -30,3 +30,11 @@ def purge_expired_invitations() -> int:
                 accepted_at=None, revoked_at=None, expires_at__lte=timezone.now()
             ).update(revoked_at=timezone.now())
     return count
+
+
+@shared_task
+def purge_personal_data() -> dict[str, dict[str, int]]:
+    """The retention policy, conference by conference (cil/retention.py). Daily (beat)."""
+    from cil import retention
+
+    return retention.purge_all()

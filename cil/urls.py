@@ -1,11 +1,29 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from cil.views import accounts, audit, home, members, pages, territory, users
+from cil.two_factor import views as two_factor
+from cil.views import access_journal, accounts, audit, home, members, pages, territory, users
 from conventions.views.verification import document_verification
 
 account_patterns = [
     path("connexion/", accounts.LoginView.as_view(), name="login"),
+    path("connexion/code/", two_factor.login_code, name="login_code"),
+    path("compte/double-authentification/", two_factor.two_factor_status, name="two_factor"),
+    path(
+        "compte/double-authentification/activer/",
+        two_factor.two_factor_enrol,
+        name="two_factor_enrol",
+    ),
+    path(
+        "compte/double-authentification/codes-de-secours/",
+        two_factor.two_factor_backup_codes,
+        name="two_factor_backup_codes",
+    ),
+    path(
+        "compte/double-authentification/desactiver/",
+        two_factor.two_factor_disable,
+        name="two_factor_disable",
+    ),
     path("deconnexion/", accounts.logout_view, name="logout"),
     path("mot-de-passe/oubli/", accounts.PasswordResetView.as_view(), name="password_reset"),
     path(
@@ -71,9 +89,18 @@ conference_patterns = [
         name="invitation_revoke",
     ),
     path("journal/", audit.audit_log, name="audit_log"),
+    path("journal-des-consultations/", access_journal.journal_page, name="access_journal"),
+    path(
+        "journal-des-consultations/export.<str:fmt>",
+        access_journal.journal_export,
+        name="access_journal_export",
+    ),
+    path("securite/", two_factor.conference_security, name="conference_security"),
     path("", include("attributions.urls")),
     path("", include("conventions.urls")),
     path("observatoire/", include("observatoire.urls")),
+    # Public (no membership: the views are marked public_conference_view).
+    path("donnees-ouvertes/", include("observatoire.opendata.urls")),
     path("seances/", include("cil.governance.urls")),
 ]
 

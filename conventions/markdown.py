@@ -65,4 +65,4 @@ def render(text: str) -> SafeString:
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
-    return mark_safe(clean)  # noqa: S308 - sanitised by nh3 just above
+    return mark_safe(clean)  # noqa: S308 - sanitised by nh3 just above  # nosec B308 B703

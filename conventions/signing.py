@@ -15,6 +15,10 @@ reference.
 signatory has signed: the same content with `stage="final"`, whose signature page lists
 every signer with their organisation, the time of their signature and the SHA-256 they
 signed; the pipeline seals it (PAdES) with the platform's key.
+
+**The signer's identity** is checked again at the signature: the password, and, when the
+signer has turned on the second factor (cil/two_factor/), a code of their application or a
+backup code (`check_second_factor`).
 """
 
 import hashlib
@@ -31,6 +35,8 @@ from conventions.models import (
     SignatoryCapacity,
 )
 from conventions.pdf.registry import register
+
+SECOND_FACTOR_FIELD = "otp_code"
 
 TEMPLATE = "conventions/pdf/cia.html"
 SUBJECT_TYPE = "conventions.conventionversion"
@@ -190,4 +196,53 @@ def request_final_document(*, conference, actor, version: ConventionVersion) -> 
         title=f"{version.title} — version signée",
         subject_type=SUBJECT_TYPE,
         subject_id=str(version.public_id),
+    )
+
+
+# --- The signer's second factor -------------------------------------------------------------
+
+
+def second_factor_required(user) -> bool:
+    """Whether signing asks this person for a one-time code (they have an application)."""
+    from cil.two_factor import devices
+
+    return devices.has_device(user)
+
+
+def check_second_factor(*, conference, actor, version, code: str, refused_key: str) -> None:
+    """For a signer with the second factor on, the code must be right too (after the
+    password). A wrong code is refused and journaled like a wrong password, under
+    `refused_key`, outside any transaction (the entry stays, and counts towards the signature's
+    failure limit). Raises ValidationError on the `otp_code` field."""
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+
+    from cil import audit
+    from cil.models import AuditAction
+    from cil.two_factor import devices
+
+    if not devices.has_device(actor):
+        return
+    if not (code or "").strip():
+        raise ValidationError(
+            {
+                SECOND_FACTOR_FIELD: "Saisissez le code de votre application d'authentification "
+                "(ou un code de secours) pour signer."
+            }
+        )
+    if devices.verify_code(actor, code) is not None:
+        return
+    with transaction.atomic():
+        audit.record(
+            conference=conference,
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=version,
+            changes={refused_key: [None, "code à usage unique incorrect"]},
+        )
+    raise ValidationError(
+        {
+            SECOND_FACTOR_FIELD: "Code incorrect ou déjà utilisé : la signature n'a pas été "
+            "enregistrée."
+        }
     )

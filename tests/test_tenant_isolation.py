@@ -265,6 +265,13 @@ CONFERENCE_ROWS: dict[str, Row] = {
     "user_reactivate": Row("users.manage", _bailleur_access, method="post", ok_status=302),
     "invitation_revoke": Row("users.manage", _invitation, method="post", ok_status=302),
     "audit_log": Row("audit.view"),
+    # Journal of reads of household-level data (everyone: their own; the secretariat: all)
+    # and the conference's second-factor rule.
+    "access_journal": Row("access_journal.view"),
+    "access_journal_export": Row(
+        "access_journal.view", lambda t: {"fmt": "csv"}, names_objects=False
+    ),
+    "conference_security": Row("security.manage"),
     "token_list": Row("tokens.manage"),
     "token_issue": Row("tokens.manage"),
     "token_revoke": Row("tokens.manage", _api_token, method="post", ok_status=302),
@@ -272,6 +279,7 @@ CONFERENCE_ROWS: dict[str, Row] = {
     # user's organisation one line in each conference).
     "attribution_list": Row("attributions.view"),
     "attribution_create": Row("attributions.manage_own"),
+    "attribution_export": Row("attributions.view", lambda t: {"fmt": "csv"}, names_objects=False),
     "attribution_detail": Row("attributions.view", _attribution),
     "attribution_edit": Row("attributions.manage_own", _attribution),
     "attribution_delete": Row(
@@ -347,6 +355,14 @@ GLOBAL_ROWS: dict[str, tuple[Callable[[Tenant], dict], str, int, int]] = {
     "home": (lambda t: {}, "get", 200, 302),
     "conference_picker": (lambda t: {}, "get", 302, 200),
     "login": (lambda t: {}, "get", 200, 302),
+    # The code step without a pending login sends back to the login page; signed in without
+    # a device, home. The account's second factor: signed in only; backup codes and removal
+    # need a device (otherwise back to the status page).
+    "login_code": (lambda t: {}, "get", 302, 302),
+    "two_factor": (lambda t: {}, "get", 302, 200),
+    "two_factor_enrol": (lambda t: {}, "get", 302, 200),
+    "two_factor_backup_codes": (lambda t: {}, "get", 302, 302),
+    "two_factor_disable": (lambda t: {}, "get", 302, 302),
     "logout": (lambda t: {}, "post", 302, 302),
     "password_reset": (lambda t: {}, "get", 200, 200),
     "password_reset_done": (lambda t: {}, "get", 200, 200),

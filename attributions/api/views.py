@@ -29,6 +29,8 @@ from attributions.api.serializers import (
     attribution_document,
 )
 from attributions.models import ApiToken, Attribution
+from cil.access_journal import journal_household_access
+from cil.models import AccessChannel
 
 YEARS = range(2000, 2101)  # the contract's range of lease dates
 YEAR_SCHEMA = {"type": "integer", "minimum": YEARS[0], "maximum": YEARS[-1]}
@@ -166,10 +168,27 @@ def _actor_label(token: ApiToken) -> str:
     return f"API, jeton {token.prefix}… ({token.name})"[:255]
 
 
+class JournaledReadMixin:
+    """Reads of lines are journaled (domain.md §6); the actor is the token (organisation +
+    token name). Writes are in the audit log already."""
+
+    def journal(self, attributions: list[Attribution], description: str) -> None:
+        journal_household_access(
+            conference=self.token.conference,
+            request=self.request,
+            token=self.token,
+            channel=AccessChannel.API,
+            object_type="attributions.attribution",
+            object_ids=[a.public_id for a in attributions],
+            row_count=len(attributions),
+            description=description,
+        )
+
+
 # --- Views ----------------------------------------------------------------------------
 
 
-class AttributionListView(AttributionWriteMixin, TokenScopedView):
+class AttributionListView(JournaledReadMixin, AttributionWriteMixin, TokenScopedView):
     permission_classes = [IsAuthenticated, IsBailleur]
     pagination_class = AttributionPagination
 
@@ -211,6 +230,11 @@ class AttributionListView(AttributionWriteMixin, TokenScopedView):
             attributions = attributions.filter(year=year)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(attributions, request, view=self)
+        self.journal(
+            page,
+            f"Liste à partir de la ligne {paginator.offset + 1}"
+            + (f" ; année {year}" if year else ""),
+        )
         return paginator.get_paginated_response([attribution_document(a) for a in page])
 
     @extend_schema(
@@ -249,7 +273,7 @@ class AttributionListView(AttributionWriteMixin, TokenScopedView):
         )
 
 
-class AttributionDetailView(AttributionWriteMixin, TokenScopedView):
+class AttributionDetailView(JournaledReadMixin, AttributionWriteMixin, TokenScopedView):
     permission_classes = [IsAuthenticated, IsBailleur]
 
     @extend_schema(
@@ -268,6 +292,7 @@ class AttributionDetailView(AttributionWriteMixin, TokenScopedView):
     )
     def get(self, request, reference):
         attribution = access_own_attribution(organisation=self.organisation, reference=reference)
+        self.journal([attribution], f"Attribution {attribution.reference}")
         return Response(attribution_document(attribution))
 
     @extend_schema(

@@ -1,23 +1,46 @@
 """Attribution lines: a bailleur enters, edits and deletes its own; the secretariat and the
-prefecture read all of them."""
+prefecture read all of them. Every page or export showing lines writes one entry in the
+journal of reads (cil.access_journal, domain.md §6)."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from attributions import selectors, services
+from attributions import contract, selectors, services
+from attributions.api.serializers import attribution_document
+from attributions.exports import csv_response, xlsx_response
 from attributions.forms import AttributionFilterForm, AttributionForm
+from cil.access_journal import describe_filters, journal_household_access
+from cil.models import AccessChannel
 from cil.permissions import has_permission
 from cil.views.decorators import requires
 from cil.views.forms import apply_service_errors
 
+OBJECT_TYPE = "attributions.attribution"
+# The columns of `attributions` v1 (shared/formats.md), then the values the platform derives.
+EXPORT_HEADER = [
+    *(column.name for column in contract.COLUMNS),
+    "annee",
+    "en_qpv",
+    "uc",
+    "revenu_par_uc_calcule",
+    "premier_quartile",
+]
+FILTER_LABELS = {
+    "annee": "Année",
+    "bailleur": "Bailleur (SIREN)",
+    "commune": "Commune (INSEE)",
+    "q": "Référence contenant",
+}
 
-@require_GET
-@requires("attributions.view")
-def attribution_list(request):
+
+def _filtered(request):
+    """The filter form and the lines it selects among those the person may see."""
     all_rows = has_permission(request.roles, "attributions.view_all")
     form = AttributionFilterForm(
         request.GET or None,
@@ -33,13 +56,69 @@ def attribution_list(request):
         commune=filters.get("commune"),
         search=filters.get("q"),
     )
+    scope = "toutes les attributions" if all_rows else "attributions de l'organisation"
+    description = f"{scope.capitalize()} ; {describe_filters(filters, FILTER_LABELS)}"
+    return form, rows, all_rows, description
+
+
+@require_GET
+@requires("attributions.view")
+def attribution_list(request):
+    form, rows, all_rows, description = _filtered(request)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    journal_household_access(
+        conference=request.conference,
+        request=request,
+        channel=AccessChannel.PAGE,
+        object_type=OBJECT_TYPE,
+        object_ids=[a.public_id for a in page.object_list],
+        row_count=len(page.object_list),
+        description=f"Liste, page {page.number} ; {description}",
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return TemplateResponse(
         request,
         "attributions/attribution_list.html",
         {"form": form, "page": page, "query": query.urlencode(), "all_rows": all_rows},
+    )
+
+
+@require_GET
+@requires("attributions.view")
+def attribution_export(request, fmt: str):
+    """The selected lines in the columns of the `attributions` v1 format (re-importable),
+    followed by the derived values."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    _form, rows, _all_rows, description = _filtered(request)
+    lines = list(rows)
+    journal_household_access(
+        conference=request.conference,
+        request=request,
+        channel=AccessChannel.EXPORT,
+        object_type=OBJECT_TYPE,
+        object_ids=[a.public_id for a in lines],
+        row_count=len(lines),
+        description=f"Export {fmt.upper()} ; {description}",
+    )
+    name = f"attributions-{request.conference.slug}-{timezone.localdate():%Y-%m-%d}"
+    documents = (attribution_document(a) for a in lines)
+    return (csv_response if fmt == "csv" else xlsx_response)(
+        name, EXPORT_HEADER, ([d[column] for column in EXPORT_HEADER] for d in documents)
+    )
+
+
+def _journal_line(request, attribution, what: str) -> None:
+    journal_household_access(
+        conference=request.conference,
+        request=request,
+        channel=AccessChannel.PAGE,
+        object_type=OBJECT_TYPE,
+        object_ids=[attribution.public_id],
+        row_count=1,
+        description=f"{what} {attribution.reference}",
     )
 
 
@@ -88,6 +167,7 @@ def attribution_detail(request, attribution_id):
         has_permission(request.roles, "attributions.manage_own")
         and attribution.bailleur_id == request.user.organisation_id
     )
+    _journal_line(request, attribution, "Fiche de l'attribution")
     return TemplateResponse(
         request,
         "attributions/attribution_detail.html",
@@ -102,6 +182,8 @@ def attribution_edit(request, attribution_id):
         attribution_id=attribution_id, user=request.user, roles=request.roles, for_change=True
     )
     form = _form(request, attribution)
+    if request.method == "GET":
+        _journal_line(request, attribution, "Formulaire de modification (valeurs affichées)")
     if request.method == "POST" and form.is_valid():
         try:
             services.attribution_save(
@@ -142,6 +224,7 @@ def attribution_delete(request, attribution_id):
 urlpatterns = [
     path("attributions/", attribution_list, name="attribution_list"),
     path("attributions/nouvelle/", attribution_create, name="attribution_create"),
+    path("attributions/export.<str:fmt>", attribution_export, name="attribution_export"),
     path("attributions/<uuid:attribution_id>/", attribution_detail, name="attribution_detail"),
     path("attributions/<uuid:attribution_id>/modifier/", attribution_edit, name="attribution_edit"),
     path(

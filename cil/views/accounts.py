@@ -12,12 +12,24 @@ from cil import services
 from cil.forms import InvitationAcceptForm, LoginForm
 from cil.models import Conference
 from cil.tenancy import conference_scope
+from cil.two_factor import devices
+from cil.two_factor import login as two_factor_login
 
 
 class LoginView(auth_views.LoginView):
+    """The password; then, for a user with a second factor, the code step
+    (cil.two_factor.views.login_code) before the session is opened."""
+
     form_class = LoginForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if devices.has_device(user):
+            two_factor_login.start(self.request, user, next_url=self.get_redirect_url())
+            return redirect("login_code")
+        return super().form_valid(form)
 
 
 @require_POST
@@ -57,6 +69,11 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "registration/password_change_form.html"
     success_url = reverse_lazy("password_change_done")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            two_factor_on=devices.has_device(self.request.user), **kwargs
+        )
 
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):

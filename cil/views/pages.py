@@ -17,7 +17,20 @@ def legal_notice(request):
 
 @require_GET
 def personal_data(request):
-    return TemplateResponse(request, "pages/donnees_personnelles.html")
+    from django.conf import settings
+
+    from cil.retention import retention_summary
+
+    return TemplateResponse(
+        request,
+        "pages/donnees_personnelles.html",
+        {
+            "retention": retention_summary(),
+            "secrecy_threshold": settings.CIL_SECRECY_THRESHOLD,
+            "idle_minutes": int(settings.CIL_SESSION_IDLE_TIMEOUT.total_seconds() // 60),
+            "absolute_hours": int(settings.CIL_SESSION_ABSOLUTE_TIMEOUT.total_seconds() // 3600),
+        },
+    )
 
 
 @require_GET

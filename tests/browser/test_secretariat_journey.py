@@ -31,7 +31,7 @@ def _menu(page, group, link):
     """Open a sub-menu of the header, as a person does, then follow one of its links."""
     nav = page.get_by_role("navigation", name="Menu principal")
     nav.get_by_role("button", name=group).click()
-    nav.get_by_role("link", name=link).click()
+    nav.get_by_role("link", name=link, exact=True).click()
 
 
 def _login(page, base, email):
