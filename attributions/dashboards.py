@@ -222,6 +222,15 @@ def conference_trend(history: list[dict]) -> dict:
 # --- Aggregates only (élus, members, open data) --------------------------------------------
 
 
+def _masked_rate(commune: dict, key: str, numerators: dict, *, threshold: int) -> dict:
+    """A commune's indicator under primary secrecy, hidden too when its numerator is a
+    secondary suppression of the numerators' column."""
+    shown = mask_indicator(commune[key], threshold=threshold)
+    if key in numerators and numerators[key].loc[commune["insee"], key]:
+        shown.update(numerateur=None, taux=None, secret=True)
+    return shown
+
+
 def aggregate_view(document: dict, commune_names: dict[str, str], *, threshold: int) -> dict:
     """Conference figures and communes with statistical secrecy applied."""
     total = document["total"]
@@ -234,13 +243,28 @@ def aggregate_view(document: dict, commune_names: dict[str, str], *, threshold: 
         columns=["hors_qpv", "en_qpv"],
     )
     table = suppress_table(counts, threshold=threshold) if len(counts) else None
+    # The rates' numerators add up to the conference's numerator, which is shown: a commune's
+    # numerator hidden alone could be recomputed as the total minus the others. Each
+    # numerator column goes through the same secondary suppression, with its total.
+    numerators = {
+        key: suppress_table(
+            pd.DataFrame(
+                [[c[key]["numerateur"]] for c in document["par_commune"]],
+                index=counts.index,
+                columns=[key],
+            ),
+            threshold=threshold,
+        ).mask
+        for key in ("r1_q1_hors_qpv", "r2_hors_q1_en_qpv")
+        if len(counts)
+    }
     communes = []
     for commune in document["par_commune"]:
         insee = commune["insee"]
         hidden = table.mask.loc[insee] if table is not None else {}
         values = table.values.loc[insee] if table is not None else {}
-        r1 = mask_indicator(commune["r1_q1_hors_qpv"], threshold=threshold)
-        r2 = mask_indicator(commune["r2_hors_q1_en_qpv"], threshold=threshold)
+        r1 = _masked_rate(commune, "r1_q1_hors_qpv", numerators, threshold=threshold)
+        r2 = _masked_rate(commune, "r2_hors_q1_en_qpv", numerators, threshold=threshold)
         communes.append(
             {
                 "insee": insee,
@@ -262,7 +286,8 @@ def aggregate_view(document: dict, commune_names: dict[str, str], *, threshold: 
     conference = {}
     for key, column in (("r1_q1_hors_qpv", "hors_qpv"), ("r2_hors_q1_en_qpv", "en_qpv")):
         shown = mask_indicator(document[key], threshold=threshold)
-        if totals_hidden is not None and totals_hidden[column]:
+        numerator_hidden = key in numerators and bool(numerators[key].loc["Total", key])
+        if numerator_hidden or (totals_hidden is not None and totals_hidden[column]):
             shown.update(numerateur=None, denominateur=None, taux=None, secret=True)
         conference[key] = shown
     attributions = total["attributions"]

@@ -167,3 +167,47 @@ def test_a_threshold_loaded_from_the_territory_file_reclassifies_attributions():
     with conference_scope(conference):
         world.a.attribution.refresh_from_db()
     assert world.a.attribution.is_q1 is False  # exactly at the new threshold
+
+
+def _indicator(numerator: int, denominator: int) -> dict:
+    return {
+        "numerateur": numerator,
+        "denominateur": denominator,
+        "taux": numerator / denominator,
+        "cible": 0.25,
+    }
+
+
+def test_a_commune_rate_hidden_alone_cannot_be_recomputed_from_the_conference_total():
+    """R1 numerators 5, 20, 30 add up to the conference's 55, which is shown. Hiding only the
+    5 would let anyone compute it as 55 − 20 − 30: the smallest other numerator (20) is
+    hidden too."""
+    from attributions.dashboards import aggregate_view
+
+    communes = [("76101", 5, 40), ("76102", 20, 60), ("76103", 30, 80)]
+    document = {
+        "total": {
+            "attributions": 180 + 90,
+            **dict.fromkeys(
+                ("dalo", "prioritaires", "mutations", "relogements_npnru", "revenu_inconnu"), 20
+            ),
+        },
+        "r1_q1_hors_qpv": _indicator(55, 180),
+        "r2_hors_q1_en_qpv": _indicator(45, 90),
+        "par_commune": [
+            {
+                "insee": insee,
+                "r1_q1_hors_qpv": _indicator(numerator, denominator),
+                "r2_hors_q1_en_qpv": _indicator(15, 30),
+            }
+            for insee, numerator, denominator in communes
+        ],
+    }
+    view = aggregate_view(document, {}, threshold=11)
+    r1 = {c["insee"]: c["r1"] for c in view["communes"]}
+    assert r1["76101"] is None  # 5 households: primary secrecy
+    assert r1["76102"] is None  # secondary: else 55 − 20 − 30 gives the 5
+    assert r1["76103"] == 30 / 80
+    assert view["conference"]["r1_q1_hors_qpv"]["numerateur"] == 55
+    # R2 numerators (15 each) are all shown: nothing small to protect.
+    assert all(c["r2"] == 0.5 for c in view["communes"])
