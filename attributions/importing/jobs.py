@@ -14,7 +14,6 @@ it is deleted once the job is DONE, INVALID or FAILED.
 
 import logging
 import time
-from datetime import timedelta
 from pathlib import PurePath
 
 from django.conf import settings
@@ -32,8 +31,8 @@ from django.utils import timezone
 from attributions.importing import committing, planning, reading
 from attributions.importing.reading import FileRefused
 from attributions.models import ImportJob, ImportStatus
+from cil.import_lifecycle import JobLifecycle, failure
 from cil.models import Conference, Organisation, User
-from cil.tenancy import conference_scope
 
 logger = logging.getLogger(__name__)
 
@@ -113,12 +112,6 @@ def import_confirm(
     return True
 
 
-def _enqueue(task, job: ImportJob, **kwargs) -> None:
-    conference_id, job_id = job.conference_id, job.pk
-    # After the commit: the worker must find the job row.
-    transaction.on_commit(lambda: task.delay(conference_id=conference_id, job_id=job_id, **kwargs))
-
-
 def _load(job_id: int) -> ImportJob | None:
     return ImportJob.objects.select_related("conference").filter(pk=job_id).first()
 
@@ -132,50 +125,18 @@ def _same_file(job: ImportJob, opened: reading.AttributionFile) -> None:
 
 ENDED = (ImportStatus.DONE, ImportStatus.INVALID, ImportStatus.FAILED)
 
-
-def _finish(job_id: int, from_status: str, **values) -> None:
-    """Move the job on, only from the state it was read in. At an end state its file goes,
-    once the change is committed."""
-    moved = ImportJob.objects.filter(pk=job_id, status=from_status).update(**values)
-    if moved and values.get("status") in ENDED:
-        job = ImportJob.objects.filter(pk=job_id).values("conference_id").first()
-        conference_id = job["conference_id"]
-        transaction.on_commit(lambda: discard_file(conference_id=conference_id, job_id=job_id))
-
-
-def discard_file(*, conference_id: int, job_id: int) -> None:
-    """Delete an ended job's stored file (its sha256 stays, as a trace)."""
-    with conference_scope(conference_id):
-        job = ImportJob.objects.filter(pk=job_id, status__in=ENDED).exclude(file="").first()
-        if job is None:
-            return
-        job.file.delete(save=False)
-        ImportJob.objects.filter(pk=job_id).update(file="")
-
-
-def purge_unconfirmed(*, conference_id: int) -> int:
-    """End the jobs left READY for UNCONFIRMED_DAYS: nothing was imported, the file goes."""
-    limit = timezone.now() - timedelta(days=UNCONFIRMED_DAYS)
-    count = 0
-    with conference_scope(conference_id):
-        stale = ImportJob.objects.filter(status=ImportStatus.READY, created_at__lt=limit)
-        for job_id in stale.values_list("pk", flat=True):
-            _finish(
-                job_id,
-                ImportStatus.READY,
-                status=ImportStatus.FAILED,
-                errors=_failure(
-                    f"Import non confirmé dans les {UNCONFIRMED_DAYS} jours : rien n'a été "
-                    "importé et le fichier a été supprimé."
-                ),
-                finished_at=timezone.now(),
-            )
-            count += 1
-    return count
-
-
-def _failure(message: str) -> list[dict]:
-    return [{"line": None, "column": "", "value": "", "message": message}]
+_LIFECYCLE = JobLifecycle(
+    ImportJob,
+    ready=ImportStatus.READY,
+    failed=ImportStatus.FAILED,
+    ended=ENDED,
+    unconfirmed_days=UNCONFIRMED_DAYS,
+)
+_enqueue = _LIFECYCLE.enqueue
+_finish = _LIFECYCLE.finish
+discard_file = _LIFECYCLE.discard_file
+purge_unconfirmed = _LIFECYCLE.purge_unconfirmed
+_failure = failure
 
 
 def run_validation(*, job_id: int, report_progress: bool = True) -> None:

@@ -16,7 +16,6 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import PurePath
 from typing import BinaryIO
 
@@ -27,9 +26,9 @@ from django.utils import timezone
 
 from attributions.importing.jobs import ProgressWriter
 from cil import audit, tabular
+from cil.import_lifecycle import JobLifecycle, failure
 from cil.models import AuditAction, Conference, User
 from cil.tabular import FileRefused
-from cil.tenancy import conference_scope
 from observatoire.importing import demandes, qpv, rpls
 from observatoire.importing.base import ImportRejected, Plan
 from observatoire.importing.signals import data_changed
@@ -41,6 +40,19 @@ logger = logging.getLogger(__name__)
 LOCK_NAMESPACE = 0x4F42  # "OB": apart from the attributions import's advisory locks
 UNCONFIRMED_DAYS = 7
 ENDED = (Status.DONE, Status.INVALID, Status.FAILED)
+
+_LIFECYCLE = JobLifecycle(
+    ObservatoireImport,
+    ready=Status.READY,
+    failed=Status.FAILED,
+    ended=ENDED,
+    unconfirmed_days=UNCONFIRMED_DAYS,
+)
+_enqueue = _LIFECYCLE.enqueue
+_finish = _LIFECYCLE.finish
+discard_file = _LIFECYCLE.discard_file
+purge_unconfirmed = _LIFECYCLE.purge_unconfirmed
+_failure = failure
 RUNNING = (Status.VALIDATING, Status.COMMITTING)
 
 
@@ -161,12 +173,6 @@ def observatoire_import_confirm(
     return True
 
 
-def _enqueue(task, job: ObservatoireImport, **kwargs) -> None:
-    conference_id, job_id = job.conference_id, job.pk
-    # After the commit: the worker must find the job row.
-    transaction.on_commit(lambda: task.delay(conference_id=conference_id, job_id=job_id, **kwargs))
-
-
 def _load(job_id: int) -> ObservatoireImport | None:
     return ObservatoireImport.objects.select_related("conference").filter(pk=job_id).first()
 
@@ -176,56 +182,6 @@ def _same_file(job: ObservatoireImport, opened: tabular.TabularFile) -> None:
         raise FileRefused(
             "Le fichier enregistré ne correspond plus au fichier déposé : déposez-le à nouveau."
         )
-
-
-def _finish(job_id: int, from_status: str, **values) -> None:
-    """Move the job on, only from the state it was read in. At an end state its file goes,
-    once the change is committed."""
-    moved = ObservatoireImport.objects.filter(pk=job_id, status=from_status).update(**values)
-    if moved and values.get("status") in ENDED:
-        conference_id = (
-            ObservatoireImport.objects.filter(pk=job_id)
-            .values_list("conference_id", flat=True)
-            .get()
-        )
-        transaction.on_commit(lambda: discard_file(conference_id=conference_id, job_id=job_id))
-
-
-def discard_file(*, conference_id: int, job_id: int) -> None:
-    """Delete an ended job's stored file (its sha256 stays, as a trace)."""
-    with conference_scope(conference_id):
-        job = (
-            ObservatoireImport.objects.filter(pk=job_id, status__in=ENDED).exclude(file="").first()
-        )
-        if job is None:
-            return
-        job.file.delete(save=False)
-        ObservatoireImport.objects.filter(pk=job_id).update(file="")
-
-
-def purge_unconfirmed(*, conference_id: int) -> int:
-    """End the jobs left READY for UNCONFIRMED_DAYS: nothing was imported, the file goes."""
-    limit = timezone.now() - timedelta(days=UNCONFIRMED_DAYS)
-    count = 0
-    with conference_scope(conference_id):
-        stale = ObservatoireImport.objects.filter(status=Status.READY, created_at__lt=limit)
-        for job_id in stale.values_list("pk", flat=True):
-            _finish(
-                job_id,
-                Status.READY,
-                status=Status.FAILED,
-                errors=_failure(
-                    f"Import non confirmé dans les {UNCONFIRMED_DAYS} jours : rien n'a été "
-                    "importé et le fichier a été supprimé."
-                ),
-                finished_at=timezone.now(),
-            )
-            count += 1
-    return count
-
-
-def _failure(message: str) -> list[dict]:
-    return [{"line": None, "column": "", "value": "", "message": message}]
 
 
 def run_validation(*, job_id: int, report_progress: bool = True) -> None:
