@@ -37,12 +37,16 @@ def test_secretariat_and_elu_read_the_observatoire(page, live_server):
     assert "Seuil du premier quartile" in text
     assert "valeur du registre (arrêté)" in text
     assert "Secret statistique" not in text
-    assert "n'est pas saisi" in text
+    # The demo's (fictional) arrêté sets the délai anormalement long to 24 months.
+    assert "ont atteint le délai anormalement long" in text
+    assert "(24 mois)" in text
     page.screens.shot("observatoire-secretariat")
 
-    # The délai anormalement long, from the link of the waiting-time block.
-    main.get_by_role("link", name="Saisir le délai").click()
-    page.get_by_role("spinbutton", name="Délai anormalement long (en mois)").fill("24")
+    # The délai anormalement long, corrected from the observatoire's settings.
+    menu = page.get_by_role("navigation", name="Menu principal")
+    menu.get_by_role("button", name="Observatoire").click()
+    menu.get_by_role("link", name="Paramètres de l'observatoire").click()
+    page.get_by_role("spinbutton", name="Délai anormalement long (en mois)").fill("18")
     page.get_by_role("textbox", name="Référence de l'arrêté").fill(
         "arrêté préfectoral du 2 mai 2024"
     )
@@ -51,7 +55,7 @@ def test_secretariat_and_elu_read_the_observatoire(page, live_server):
     page.get_by_text("Les paramètres de l'observatoire sont enregistrés.").wait_for()
     text = page.get_by_role("main").inner_text()
     assert "ont atteint le délai anormalement long" in text
-    assert "(24 mois)" in text
+    assert "(18 mois)" in text
 
     # Another year, through the form (no JavaScript needed).
     page.get_by_label("Année", exact=True).select_option("2025")

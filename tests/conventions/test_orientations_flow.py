@@ -140,7 +140,7 @@ def test_the_whole_circuit_with_history_and_emails(
     page = client.get(_url(world, "orientation_detail", document)).content.decode()
     for label in (
         "Ouvrir la consultation des membres",
-        "Enregistrer l&#x27;adoption par la conférence",
+        "Adoption par la conférence",
         "Voix pour : 5",
         "Numéro de la délibération : 2026-117",
         "Agréer le document d&#x27;orientation",
