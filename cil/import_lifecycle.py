@@ -11,7 +11,7 @@ and a job left unconfirmed for `unconfirmed_days` ends.
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from cil.tenancy import conference_scope
@@ -28,7 +28,26 @@ class JobLifecycle:
     ready: str
     failed: str
     ended: tuple[str, ...]
+    lock_namespace: int  # keeps each pipeline's advisory lock keys apart
     unconfirmed_days: int = 7
+
+    def lock(self, job_id: int) -> None:
+        """Transaction-level advisory lock on one job (PostgreSQL; SQLite serialises
+        writes)."""
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [self.lock_namespace, job_id])
+
+    def fail(self, job_id: int, from_status: str, message: str) -> None:
+        """End the job as FAILED with one message about the file as a whole."""
+        self.finish(
+            job_id,
+            from_status,
+            status=self.failed,
+            errors=failure(message),
+            finished_at=timezone.now(),
+        )
 
     def enqueue(self, task, job, **kwargs) -> None:
         """Queue `task` for the job once the current transaction commits (the worker must
@@ -69,15 +88,11 @@ class JobLifecycle:
         with conference_scope(conference_id):
             stale = self.model.objects.filter(status=self.ready, created_at__lt=limit)
             for job_id in stale.values_list("pk", flat=True):
-                self.finish(
+                self.fail(
                     job_id,
                     self.ready,
-                    status=self.failed,
-                    errors=failure(
-                        f"Import non confirmé dans les {self.unconfirmed_days} jours : rien "
-                        "n'a été importé et le fichier a été supprimé."
-                    ),
-                    finished_at=timezone.now(),
+                    f"Import non confirmé dans les {self.unconfirmed_days} jours : rien "
+                    "n'a été importé et le fichier a été supprimé.",
                 )
                 count += 1
         return count

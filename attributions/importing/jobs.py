@@ -31,7 +31,7 @@ from django.utils import timezone
 from attributions.importing import committing, planning, reading
 from attributions.importing.reading import FileRefused
 from attributions.models import ImportJob, ImportStatus
-from cil.import_lifecycle import JobLifecycle, failure
+from cil.import_lifecycle import JobLifecycle
 from cil.models import Conference, Organisation, User
 
 logger = logging.getLogger(__name__)
@@ -130,13 +130,15 @@ _LIFECYCLE = JobLifecycle(
     ready=ImportStatus.READY,
     failed=ImportStatus.FAILED,
     ended=ENDED,
+    lock_namespace=LOCK_NAMESPACE,
     unconfirmed_days=UNCONFIRMED_DAYS,
 )
 _enqueue = _LIFECYCLE.enqueue
 _finish = _LIFECYCLE.finish
 discard_file = _LIFECYCLE.discard_file
 purge_unconfirmed = _LIFECYCLE.purge_unconfirmed
-_failure = failure
+_fail = _LIFECYCLE.fail
+_lock = _LIFECYCLE.lock
 
 
 def run_validation(*, job_id: int, report_progress: bool = True) -> None:
@@ -161,12 +163,10 @@ def run_validation(*, job_id: int, report_progress: bool = True) -> None:
         plan = planning.Plan(errors=errors.kept, error_count=errors.count)
     except Exception:
         logger.exception("Vérification de l'import %s impossible", job.public_id)
-        _finish(
+        _fail(
             job.pk,
             ImportStatus.VALIDATING,
-            status=ImportStatus.FAILED,
-            errors=_failure("Erreur inattendue pendant la vérification : réessayez plus tard."),
-            finished_at=timezone.now(),
+            "Erreur inattendue pendant la vérification : réessayez plus tard.",
         )
         return
     _finish(
@@ -245,36 +245,22 @@ def run_commit(
         )
     except IntegrityError:
         logger.warning("Import %s : conflit d'écriture", job_id, exc_info=True)
-        _finish(
+        _fail(
             job_id,
             ImportStatus.IMPORTING,
-            status=ImportStatus.FAILED,
-            errors=_failure(
-                "Des attributions de ce fichier ont été enregistrées en même temps par un autre "
-                "moyen : rien n'a été importé. Relancez l'import."
-            ),
-            finished_at=timezone.now(),
+            "Des attributions de ce fichier ont été enregistrées en même temps par un autre "
+            "moyen : rien n'a été importé. Relancez l'import.",
         )
     except Exception:
         logger.exception("Import %s impossible", job_id)
-        _finish(
+        _fail(
             job_id,
             ImportStatus.IMPORTING,
-            status=ImportStatus.FAILED,
-            errors=_failure("Erreur inattendue : rien n'a été importé. Réessayez plus tard."),
-            finished_at=timezone.now(),
+            "Erreur inattendue : rien n'a été importé. Réessayez plus tard.",
         )
     finally:
         if progress is not None:
             progress.close()
-
-
-def _lock(job_id: int) -> None:
-    """Transaction-level advisory lock on one job (PostgreSQL; SQLite serialises writes)."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, job_id])
 
 
 class ProgressWriter:

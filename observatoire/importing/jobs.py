@@ -21,12 +21,12 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.core.files import File
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from attributions.importing.jobs import ProgressWriter
 from cil import audit, tabular
-from cil.import_lifecycle import JobLifecycle, failure
+from cil.import_lifecycle import JobLifecycle
 from cil.models import AuditAction, Conference, User
 from cil.tabular import FileRefused
 from observatoire.importing import demandes, qpv, rpls
@@ -46,13 +46,15 @@ _LIFECYCLE = JobLifecycle(
     ready=Status.READY,
     failed=Status.FAILED,
     ended=ENDED,
+    lock_namespace=LOCK_NAMESPACE,
     unconfirmed_days=UNCONFIRMED_DAYS,
 )
 _enqueue = _LIFECYCLE.enqueue
 _finish = _LIFECYCLE.finish
 discard_file = _LIFECYCLE.discard_file
 purge_unconfirmed = _LIFECYCLE.purge_unconfirmed
-_failure = failure
+_fail = _LIFECYCLE.fail
+_lock = _LIFECYCLE.lock
 RUNNING = (Status.VALIDATING, Status.COMMITTING)
 
 
@@ -201,12 +203,10 @@ def run_validation(*, job_id: int, report_progress: bool = True) -> None:
         plan = Plan.refused(refused)
     except Exception:
         logger.exception("Vérification de l'import %s impossible", job.public_id)
-        _finish(
+        _fail(
             job.pk,
             Status.VALIDATING,
-            status=Status.FAILED,
-            errors=_failure("Erreur inattendue pendant la vérification : réessayez plus tard."),
-            finished_at=timezone.now(),
+            "Erreur inattendue pendant la vérification : réessayez plus tard.",
         )
         return
     _finish(
@@ -287,33 +287,19 @@ def run_commit(*, job_id: int, actor_id: int | None, report_progress: bool = Tru
         )
     except IntegrityError:
         logger.warning("Import de l'observatoire %s : conflit d'écriture", job_id, exc_info=True)
-        _finish(
+        _fail(
             job_id,
             Status.COMMITTING,
-            status=Status.FAILED,
-            errors=_failure(
-                "Des données de ce fichier ont été enregistrées en même temps par un autre "
-                "import : rien n'a été importé. Relancez l'import."
-            ),
-            finished_at=timezone.now(),
+            "Des données de ce fichier ont été enregistrées en même temps par un autre "
+            "import : rien n'a été importé. Relancez l'import.",
         )
     except Exception:
         logger.exception("Import de l'observatoire %s impossible", job_id)
-        _finish(
+        _fail(
             job_id,
             Status.COMMITTING,
-            status=Status.FAILED,
-            errors=_failure("Erreur inattendue : rien n'a été importé. Réessayez plus tard."),
-            finished_at=timezone.now(),
+            "Erreur inattendue : rien n'a été importé. Réessayez plus tard.",
         )
     finally:
         if progress is not None:
             progress.close()
-
-
-def _lock(job_id: int) -> None:
-    """Transaction-level advisory lock on one job (PostgreSQL; SQLite serialises writes)."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, job_id])
