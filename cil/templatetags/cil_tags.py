@@ -24,3 +24,11 @@ def reservataire_label(code: str) -> str:
         return Reservataire(code).label
     except ValueError:
         return code
+
+
+@register.filter
+def lower_first(value) -> str:
+    """A label used inside a sentence: « Délibéré par l'EPCI » → « délibéré par l'EPCI »
+    (`lower` would also turn the acronym into « l'epci »)."""
+    text = str(value)
+    return text[:1].lower() + text[1:]
