@@ -1,0 +1,1 @@
+"""Security proofs: generated cross-tenant/IDOR requests, canary crawl, hostile files."""
