@@ -65,11 +65,14 @@ def current_version(convention: Convention) -> ConventionVersion | None:
 
 
 def signatories_of(version: ConventionVersion) -> list[Signatory]:
-    return list(
+    signatories = list(
         Signatory.objects.filter(version=version).select_related(
             "organisation", "signer", "signed_by"
         )
     )
+    for signatory in signatories:
+        signatory.version = version  # the caller's instance: no query per signatory
+    return signatories
 
 
 def history_of(version: ConventionVersion):
@@ -87,12 +90,23 @@ def signatory_candidates() -> list[tuple[Organisation, str | None]]:
 
 def users_who_may_sign(*, organisation: Organisation) -> list:
     """People of `organisation` with an active access (with a role) to the conference."""
+    return users_who_may_sign_for([organisation.pk])[organisation.pk]
+
+
+def users_who_may_sign_for(organisation_ids) -> dict[int, list]:
+    """`users_who_may_sign` of several organisations at once (one query), by organisation id."""
+    found = {pk: [] for pk in organisation_ids}
     accesses = (
-        Access.objects.filter(user__organisation=organisation, user__is_active=True, is_active=True)
+        Access.objects.filter(user__organisation_id__in=found, user__is_active=True, is_active=True)
         .filter(Exists(Role.objects.filter(access=OuterRef("pk"))))
         .select_related("user")
     )
-    return sorted((a.user for a in accesses), key=lambda u: (u.last_name, u.first_name, u.email))
+    for access in accesses:
+        found[access.user.organisation_id].append(access.user)
+    return {
+        pk: sorted(people, key=lambda u: (u.last_name, u.first_name, u.email))
+        for pk, people in found.items()
+    }
 
 
 def roles_of(user) -> frozenset[str]:

@@ -290,11 +290,14 @@ def recipients(meeting: Meeting, rows: list[RosterRow] | None = None) -> list[Re
 
 
 def convocations_of(meeting: Meeting) -> list[Convocation]:
-    return list(
+    convocations = list(
         Convocation.objects.filter(meeting=meeting)
         .select_related("representative", "membership__organisation")
         .order_by("membership__college", "membership__organisation__name", "kind")
     )
+    for convocation in convocations:
+        convocation.meeting = meeting  # the caller's instance: no query per convocation
+    return convocations
 
 
 def convocation_summary(meeting: Meeting) -> dict:

@@ -22,6 +22,7 @@ from conventions.services_cia.signature import (
     recent_sign_failures,
     signatories_set,
     signer_candidates,
+    signer_candidates_of,
     signer_designate,
     version_sign,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "reservataire_objectives_save",
     "signatories_set",
     "signer_candidates",
+    "signer_candidates_of",
     "signer_designate",
     "version_enter_into_force",
     "version_sign",

@@ -72,7 +72,7 @@ def cia_designate(request, version_id):
     form = DesignateForm(
         request.POST or None,
         signatories=allowed,
-        people={s.organisation_id: services.signer_candidates(s) for s in allowed},
+        people=services.signer_candidates_of(allowed),
     )
     return form_page(
         request,
