@@ -53,7 +53,8 @@ def filter_attributions(
 
 
 def attribution_years() -> list[int]:
-    return sorted(set(Attribution.objects.values_list("year", flat=True)), reverse=True)
+    # DISTINCT in the database (index conference × year): not one row per attribution.
+    return list(Attribution.objects.order_by("-year").values_list("year", flat=True).distinct())
 
 
 def bailleur_members() -> list[tuple[str, str]]:

@@ -166,7 +166,8 @@ class YearData:
 
 def attribution_years(conference: Conference) -> list[int]:
     with conference_scope(conference):
-        return sorted(set(Attribution.objects.values_list("year", flat=True)), reverse=True)
+        # DISTINCT in the database (index conference × year): not one row per attribution.
+        return list(Attribution.objects.order_by("-year").values_list("year", flat=True).distinct())
 
 
 def demand_years(conference: Conference) -> list[int]:
