@@ -10,15 +10,17 @@ development default, has no advisory lock: there, this race is not guarded.)
 """
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from attributions import bilan_data
 from attributions.indicators import bilan
 from attributions.models import BilanResult
+from cil import cache as tolerant_cache
 from cil.models import Conference
+from cil.outbox import enqueue_on_commit
 from cil.tenancy import conference_scope
+from observatoire import cache as observatoire_cache
 
 LOCK_NAMESPACE = 0x4249  # "BI": keeps these advisory lock keys apart from other uses
 # A page polling a missing bilan enqueues one computation per this many seconds at most.
@@ -36,13 +38,10 @@ def get_bilan(conference: Conference, year: int, *, compute_if_missing: bool = T
         return document
     if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
         return refresh(conference, year)
-    if cache.add(pending_key(conference.pk, year), True, PENDING_SECONDS):
+    if tolerant_cache.add(pending_key(conference.pk, year), True, PENDING_SECONDS):
         from attributions import bilan_tasks
 
-        conference_id = conference.pk
-        transaction.on_commit(
-            lambda: bilan_tasks.compute_bilan.delay(conference_id=conference_id, year=year)
-        )
+        enqueue_on_commit(bilan_tasks.compute_bilan, conference_id=conference.pk, year=year)
     return None
 
 
@@ -83,6 +82,8 @@ def invalidate(*, conference_id: int, years: list[int]) -> None:
         for year in years:
             _lock(conference_id, year)
         BilanResult.objects.filter(year__in=years).delete()
+    # After the delete: a page reading the new generation never finds the old bilan.
+    observatoire_cache.bump(conference_id)
 
 
 def invalidate_all(*, conference_id: int) -> None:

@@ -1,11 +1,11 @@
 """Bilan tasks. They take ids only (JSON); `ConferenceTask` re-opens the conference scope."""
 
 from celery import shared_task
-from django.core.cache import cache
 from django.db import OperationalError
 
 from attributions import bilan_cache
 from attributions.models import BilanResult
+from cil import cache as tolerant_cache
 from cil.models import Conference
 from cil.tenancy import ConferenceTask
 
@@ -25,7 +25,7 @@ def compute_bilan(*, conference_id: int, year: int, force: bool = False) -> bool
     stored (a duplicate enqueue) is kept unless `force`. Returns whether it computed."""
     # From here on a new request for this bilan may queue another run: data changed after
     # this point are not guaranteed to be read by this one.
-    cache.delete(bilan_cache.pending_key(conference_id, year))
+    tolerant_cache.delete(bilan_cache.pending_key(conference_id, year))
     conference = Conference.objects.filter(pk=conference_id).first()
     if conference is None:
         return False

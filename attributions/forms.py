@@ -8,11 +8,12 @@ from dsfr.forms import DsfrBaseForm
 
 from attributions.models import Financement, Reservataire, Typologie
 from attributions.services import RowInvalid, check_row
+from cil.concurrency import VersionedForm
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class AttributionForm(DsfrBaseForm):
+class AttributionForm(VersionedForm, DsfrBaseForm):
     reference = forms.CharField(
         label="Référence", max_length=64, help_text="Votre identifiant de l'attribution."
     )

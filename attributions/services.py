@@ -16,7 +16,7 @@ from attributions.models import (
     Q1Threshold,
     RuleRates,
 )
-from cil import audit
+from cil import audit, concurrency
 from cil.models import AuditAction, Conference, Organisation, User
 
 AUDITED_FIELDS = [
@@ -75,11 +75,21 @@ def attribution_save(
     acting_bailleur_id: int | None = None,
     actor_organisation: Organisation | None = None,
     actor_label: str | None = None,
+    fingerprint: str | None = None,
 ) -> Attribution:
     """Create, or update `attribution`, from a row of the contract. (bailleur, reference) is
     unique: a create naming an existing reference is refused (the import updates instead).
-    `actor_organisation`/`actor_label` name who acted when there is no person (API token)."""
+    `actor_organisation`/`actor_label` name who acted when there is no person (API token).
+    `fingerprint`: the edit form's fingerprint (cil/concurrency.py)."""
     fields = check_row(raw, conference=conference, acting_bailleur_id=acting_bailleur_id)
+    # Identical submissions at once (form or API): the twin waits, then meets the clash below.
+    concurrency.advisory_lock(
+        "attribution", conference.pk, fields["bailleur_id"], fields["reference"]
+    )
+    if attribution is not None:
+        concurrency.check_fields(
+            attribution, AUDITED_FIELDS, fingerprint=fingerprint, conference=conference
+        )
     clash = Attribution.objects.filter(
         bailleur_id=fields["bailleur_id"], reference=fields["reference"]
     )
@@ -267,7 +277,9 @@ def data_changed(conference: Conference, years: set[int]) -> None:
     """Hook for the bilan cache: the indicators of these years must be recomputed (after the
     commit). Public for the writers outside this module (the file import)."""
     from attributions import bilan_cache
+    from observatoire import cache as observatoire_cache
 
+    observatoire_cache.bump(conference.pk)  # the observatory's figures, with the data
     transaction.on_commit(
         lambda: bilan_cache.invalidate(conference_id=conference.pk, years=sorted(years))
     )

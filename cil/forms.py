@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from dsfr.forms import DsfrBaseForm
 
+from cil.concurrency import VersionedForm
 from cil.models import College, OrganisationType, RepresentativeKind, normalize_email
 from cil.roles import RoleName
 from cil.validators import siren_error
@@ -31,7 +32,7 @@ class LoginForm(auth_forms.AuthenticationForm):
         return normalize_email(self.cleaned_data["username"])
 
 
-class ConferenceForm(DsfrBaseForm):
+class ConferenceForm(VersionedForm, DsfrBaseForm):
     name = forms.CharField(label="Nom de la conférence", max_length=255)
     prefet_name = forms.CharField(
         label="Préfet (coprésident)",
@@ -62,12 +63,12 @@ class MembershipAddForm(DsfrBaseForm):
         return siren
 
 
-class MembershipEditForm(DsfrBaseForm):
+class MembershipEditForm(VersionedForm, DsfrBaseForm):
     college = forms.TypedChoiceField(label="Collège", choices=College.choices, coerce=int)
     voting_right = forms.BooleanField(label="Droit de vote", required=False)
 
 
-class RepresentativeForm(DsfrBaseForm):
+class RepresentativeForm(VersionedForm, DsfrBaseForm):
     first_name = forms.CharField(label="Prénom", max_length=150)
     last_name = forms.CharField(label="Nom", max_length=150)
     position = forms.CharField(label="Fonction", max_length=255, required=False)
@@ -100,7 +101,7 @@ class InvitationForm(DsfrBaseForm):
         return self.organisations[self.cleaned_data["organisation"]]
 
 
-class RolesForm(DsfrBaseForm):
+class RolesForm(VersionedForm, DsfrBaseForm):
     roles = forms.MultipleChoiceField(
         label="Rôles dans la conférence",
         choices=RoleName.choices,

@@ -14,6 +14,7 @@ from datetime import timedelta
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from cil.outbox import enqueue_on_commit
 from cil.tenancy import conference_scope
 
 
@@ -52,10 +53,7 @@ class JobLifecycle:
     def enqueue(self, task, job, **kwargs) -> None:
         """Queue `task` for the job once the current transaction commits (the worker must
         find the job row)."""
-        conference_id, job_id = job.conference_id, job.pk
-        transaction.on_commit(
-            lambda: task.delay(conference_id=conference_id, job_id=job_id, **kwargs)
-        )
+        enqueue_on_commit(task, conference_id=job.conference_id, job_id=job.pk, **kwargs)
 
     def finish(self, job_id: int, from_status: str, **values) -> None:
         """Move the job on, only from the state it was read in. At an end state its file

@@ -510,3 +510,42 @@ class PurgedPeriod(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.category} {self.year}"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "en attente du courtier"
+    DISPATCHED = "dispatched", "transmise au courtier"
+    COMPLETED = "completed", "exécutée"
+    FAILED = "failed", "en échec"
+
+
+class OutboxMessage(TenantModel):
+    """A Celery task asked for by a transaction (cil/outbox.py): written in that transaction,
+    published to the broker after the commit (or later by the relay, if the broker was
+    down), marked completed by the task's run, so that a re-delivered message runs once."""
+
+    conference = models.ForeignKey(Conference, on_delete=models.PROTECT, related_name="+")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    task_name = models.CharField(max_length=200)
+    kwargs = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # Publications to the broker (a message re-published by the relay counts again).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    objects = ScopedManager(conference="conference")
+
+    class Meta:
+        verbose_name = "tâche de fond à transmettre"
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["conference", "status", "created_at"], name="outbox_conf_status")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} ({self.get_status_display()})"

@@ -171,6 +171,9 @@ def purge_conference(conference: Conference, *, now: datetime) -> dict[str, int]
                     _discard_files_on_commit(querysets)
                 counts[category.key] = sum(_delete(q) for q in querysets)
             if any(counts.values()):
+                from observatoire import cache as observatoire_cache
+
+                observatoire_cache.bump(conference.pk)
                 labels = {c.key: c.label() for c in CATEGORIES}
                 audit.record(
                     conference=conference,

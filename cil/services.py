@@ -5,7 +5,7 @@ Views, tasks and commands call these; they never `.save()` a domain object thems
 
 import hashlib
 import secrets
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from cil import audit
+from cil import audit, concurrency
 from cil.models import (
     Access,
     AuditAction,
@@ -61,10 +61,19 @@ def _fail(field: str | None, message: str):
 
 @transaction.atomic
 def conference_update(
-    *, conference: Conference, actor: User | None, name: str, prefet_name: str, president_name: str
+    *,
+    conference: Conference,
+    actor: User | None,
+    name: str,
+    prefet_name: str,
+    president_name: str,
+    fingerprint: str | None = None,
 ) -> Conference:
     """Rename the conference or record its co-presidents (CCH L.441-1-5: the préfet and the
     president of the EPCI co-chair it)."""
+    concurrency.check_fields(
+        conference, CONFERENCE_FIELDS, fingerprint=fingerprint, conference=conference
+    )
     before = audit.snapshot(conference, CONFERENCE_FIELDS)
     conference.name = name.strip()
     conference.prefet_name = prefet_name.strip()
@@ -91,6 +100,8 @@ def organisation_get_or_create(*, siren: str, name: str, type: str) -> tuple[Org
     """Organisations are global: an existing SIREN is reused as it is (its name is shared
     with other conferences and is not renamed from one of them)."""
     validate_siren(siren)
+    # Two conferences adding the same new organisation at once: one creates, one reuses.
+    concurrency.advisory_lock("organisation", siren)
     organisation = Organisation.objects.filter(siren=siren).first()
     if organisation is not None:
         return organisation, False
@@ -111,6 +122,8 @@ def membership_add(
     college: int,
     voting_right: bool = True,
 ) -> Membership:
+    # The same form sent twice at once: the second waits, then is told it is a member already.
+    concurrency.advisory_lock("membership", conference.pk, siren)
     organisation, _ = organisation_get_or_create(siren=siren, name=name, type=type)
     if Membership.objects.filter(organisation=organisation).exists():
         _fail("siren", f"{organisation.name} est déjà membre de la conférence.")
@@ -155,8 +168,12 @@ def membership_update(
     membership: Membership,
     college: int,
     voting_right: bool,
+    fingerprint: str | None = None,
 ) -> Membership:
     _same_conference(conference, membership)
+    concurrency.check_fields(
+        membership, MEMBERSHIP_FIELDS, fingerprint=fingerprint, conference=conference
+    )
     before = audit.snapshot(membership, MEMBERSHIP_FIELDS)
     membership.college = college
     membership.voting_right = voting_right
@@ -237,6 +254,7 @@ def representative_save(
     kind: str,
     mandate_start: date,
     mandate_end: date | None = None,
+    fingerprint: str | None = None,
 ) -> Representative:
     """Create (representative=None) or update a representative of a member organisation."""
     _same_conference(conference, membership)
@@ -246,6 +264,9 @@ def representative_save(
         before = {}
     else:
         _same_conference(conference, representative)
+        concurrency.check_fields(
+            representative, REPRESENTATIVE_FIELDS, fingerprint=fingerprint, conference=conference
+        )
         before = audit.snapshot(representative, REPRESENTATIVE_FIELDS)
     representative.first_name = first_name.strip()
     representative.last_name = last_name.strip()
@@ -273,6 +294,17 @@ def representative_save(
 # --- Accounts, roles and invitations --------------------------------------------------
 
 
+# An identical invitation within this delay is a duplicate submission, not a new sending.
+INVITATION_REPEAT_DELAY = timedelta(minutes=1)
+
+
+def access_fingerprint(access: Access) -> str:
+    """What the roles form was filled from: the roles, and whether the access is active."""
+    return concurrency.fingerprint(
+        {"roles": sorted(access.roles.values_list("name", flat=True)), "active": access.is_active}
+    )
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -296,6 +328,21 @@ def invitation_create(
     email = normalize_email(email)
     if not Membership.objects.filter(organisation=organisation).exists():
         _fail("organisation", "Cette organisation n'est pas membre de la conférence.")
+    # The same invitation sent twice at once (double click, several tabs): one e-mail.
+    concurrency.advisory_lock("invitation", conference.pk, email, role)
+    if Invitation.objects.filter(
+        email=email,
+        role=role,
+        organisation=organisation,
+        accepted_at=None,
+        revoked_at=None,
+        created_at__gte=timezone.now() - INVITATION_REPEAT_DELAY,
+    ).exists():
+        _fail(
+            "email",
+            f"Une invitation vient d'être envoyée à {email} pour ce rôle : elle est en cours "
+            "d'acheminement. Pour l'envoyer de nouveau, attendez une minute.",
+        )
     _check_role_for_organisation(role, organisation)
     existing = User.objects.filter(email=email).first()
     if existing is not None and existing.organisation_id not in (None, organisation.pk):
@@ -332,12 +379,11 @@ def invitation_create(
             "role": [None, role],
         },
     )
+    from cil.outbox import enqueue_on_commit
     from cil.tasks import send_invitation_email
 
-    transaction.on_commit(
-        lambda: send_invitation_email.delay(
-            conference_id=conference.pk, invitation_id=invitation.pk, token=token
-        )
+    enqueue_on_commit(
+        send_invitation_email, conference_id=conference.pk, invitation_id=invitation.pk, token=token
     )
     return invitation, token
 
@@ -433,9 +479,21 @@ def invitation_revoke(
 
 @transaction.atomic
 def access_set_roles(
-    *, conference: Conference, actor: User | None, access: Access, roles: list[str]
+    *,
+    conference: Conference,
+    actor: User | None,
+    access: Access,
+    roles: list[str],
+    fingerprint: str | None = None,
 ) -> Access:
     _same_conference(conference, access)
+    concurrency.lock_and_check(
+        access,
+        fingerprint=fingerprint,
+        current=access_fingerprint,
+        conference=conference,
+        labels={"roles": "rôles"},
+    )
     roles = sorted(set(roles))
     if not roles:
         _fail("roles", "Choisissez au moins un rôle, ou désactivez le compte.")

@@ -123,11 +123,21 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # An unreachable server fails a request in seconds (a 503, cil/outage.py), not minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("CIL_DB_CONNECT_TIMEOUT", default=5)
+    )
+# Retry-After of the 503 page shown while the database is unreachable.
+CIL_DB_RETRY_AFTER_SECONDS = env.int("CIL_DB_RETRY_AFTER_SECONDS", default=30)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache (rate limits, small lookups). The bilan is stored in the database (BilanResult), not
 # here, so that every process sees the same figures.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Redis (production): Django's backend that skips the cache while Redis is unreachable
+# (short timeouts, reads answer « absent »), so that the pages keep working (cil/cache.py).
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "cil.cache.ResilientRedisCache"
 
 # --- Celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
@@ -140,6 +150,16 @@ else:
     CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_ACKS_LATE = True
+# The broker may be down: a publication fails within seconds, never hangs (cil/outbox.py).
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A message taken by a worker that died goes back to the queue after this many seconds
+    # (acks_late). Longer than the longest task, or it is delivered twice (harmless: the
+    # outbox runs it once, cil/outbox.py).
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "socket_connect_timeout": 3,
+    "socket_timeout": 10,
+}
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
@@ -169,7 +189,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cil.tasks.purge_personal_data",
         "schedule": timedelta(hours=24),
     },
+    # The outbox (cil/outbox.py): jobs asked for while the broker was down, or lost by it.
+    "relay-outbox": {
+        "task": "cil.tasks.relay_outbox",
+        "schedule": timedelta(seconds=20),
+        "options": {"expires": 20},
+    },
+    "purge-outbox": {
+        "task": "cil.tasks.purge_outbox",
+        "schedule": timedelta(hours=24),
+    },
 }
+# Outbox: a job published this long ago and never run is published again; at most this
+# many times; ended jobs are kept this many days.
+CIL_OUTBOX_REDISPATCH_SECONDS = env.int("CIL_OUTBOX_REDISPATCH_SECONDS", default=2 * 3600)
+CIL_OUTBOX_MAX_ATTEMPTS = env.int("CIL_OUTBOX_MAX_ATTEMPTS", default=5)
+CIL_OUTBOX_RETENTION_DAYS = env.int("CIL_OUTBOX_RETENTION_DAYS", default=7)
 
 # --- Accounts -------------------------------------------------------------------------
 AUTH_USER_MODEL = "cil.User"
@@ -283,8 +318,21 @@ STORAGES = {
 DSFR_USE_INTEGRITY_CHECKSUMS = False
 DSFR_MARK_OPTIONAL_FIELDS = True
 
+# Uploads (cil/uploads.py). DATA_UPLOAD_MAX_MEMORY_SIZE bounds the form fields, not the
+# files: each page's file limit below is enforced while the body is read by the first upload
+# handler (nothing is stored past it), then by the page's form with its message.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "cil.uploads.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Where files over FILE_UPLOAD_MAX_MEMORY_SIZE wait while a request reads them (deleted when
+# it ends); empty: the system's temporary directory.
+FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR", default=None)
+# Any page not given its own limit in cil.uploads.upload_limit.
+CIL_UPLOAD_MAX_BYTES = env.int("CIL_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
 CIL_TERRITORY_MAX_BYTES = 2 * 1024 * 1024
 CIL_IMPORT_MAX_BYTES = env.int("CIL_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 # Files of this many lines or more are imported by a Celery task with a progress bar.

@@ -10,7 +10,9 @@ read the same, Windows-1252 being a superset of its printable characters). Value
 
 Memory stays bounded whatever the file's size: the file is read twice as a stream (a first
 pass hashes it and checks the encoding, the second yields the lines), never held whole.
-No Django here: limits come from the callers.
+Hostile files are refused before anything is stored: a CSV line of megabytes stops the first
+pass at that line; an XLSX archive is inspected (`cil.uploads.inspect_zip`: ZIP bomb, DTD)
+before openpyxl opens it. No Django settings here: limits come from the callers.
 """
 
 import codecs
@@ -18,7 +20,6 @@ import csv
 import hashlib
 import io
 import warnings
-import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,12 +29,18 @@ from typing import Any, BinaryIO
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from cil import uploads
+
 EXTENSIONS = {".csv": "csv", ".xlsx": "xlsx"}
 # A line of the contract is a few hundred characters; anything much longer is not one.
 MAX_LINE_CHARS = 10_000
 # An XLSX file is a ZIP archive: refuse one that would inflate beyond this (ZIP bomb).
 XLSX_MAX_UNCOMPRESSED = 500 * 1024 * 1024
 CHUNK = 1 << 16
+# A physical line this long has more than MAX_LINE_CHARS characters whatever its encoding (4
+# bytes per character at most): the first pass refuses it (measured across chunks only, the
+# second pass measures the others).
+LONG_LINE_BYTES = 4 * MAX_LINE_CHARS + 2
 WHITESPACE = b" \t\r\n\x0b\x0c\xef\xbb\xbf"  # the UTF-8 BOM too: a BOM alone is an empty file
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
@@ -83,6 +90,7 @@ class _Scan:
     newlines: int
     ends_with_newline: bool
     has_content: bool
+    long_line: int | None = None  # the first physical line over LONG_LINE_BYTES (text only)
 
 
 def _scan(stream: BinaryIO, *, text: bool) -> _Scan:
@@ -91,8 +99,9 @@ def _scan(stream: BinaryIO, *, text: bool) -> _Scan:
     stream.seek(0)
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    size = newlines = 0
+    size = newlines = run = 0
     head, utf8, not_utf8_line, has_content, last = b"", text, None, False, b""
+    long_line = None
     while chunk := stream.read(CHUNK):
         if not head:
             head = chunk[:CHUNK]
@@ -106,10 +115,20 @@ def _scan(stream: BinaryIO, *, text: bool) -> _Scan:
                 # a message.
                 not_utf8_line = newlines + chunk.count(b"\n", 0, max(error.start, 0)) + 1
         size += len(chunk)
-        newlines += chunk.count(b"\n")
-        last = chunk[-1:]
         has_content = has_content or bool(chunk.strip(WHITESPACE))
-    if utf8:
+        last = chunk[-1:]
+        if text:
+            # The current line's length so far: a line of megabytes stops the pass there,
+            # unread beyond.
+            first = chunk.find(b"\n")
+            run += len(chunk) if first < 0 else first
+            if run > LONG_LINE_BYTES:
+                long_line = newlines + 1
+                break
+            if first >= 0:
+                run = len(chunk) - chunk.rfind(b"\n") - 1
+        newlines += chunk.count(b"\n")
+    if utf8 and long_line is None:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
@@ -124,6 +143,7 @@ def _scan(stream: BinaryIO, *, text: bool) -> _Scan:
         newlines=newlines,
         ends_with_newline=last == b"\n",
         has_content=has_content,
+        long_line=long_line,
     )
 
 
@@ -252,6 +272,23 @@ class _LineTooLong(Exception):
     pass
 
 
+# The csv module's messages (English), as a person reads them.
+_CSV_PROBLEMS = {
+    "field larger than field limit": "une valeur est beaucoup trop longue",
+    "line contains NUL": "caractère nul : ce n'est pas un fichier texte",
+    "new-line character seen in unquoted field": "saut de ligne inattendu dans une valeur",
+    "unexpected end of data": "fin de fichier inattendue (un guillemet n'est pas refermé ?)",
+}
+
+
+def _csv_problem(error: csv.Error) -> str:
+    message = str(error)
+    return next(
+        (french for english, french in _CSV_PROBLEMS.items() if message.startswith(english)),
+        message,
+    )
+
+
 class _Raw(io.RawIOBase):
     """Any object with `read(n)` as a raw binary stream, for io.TextIOWrapper. Closing it
     leaves the underlying stream open."""
@@ -273,6 +310,11 @@ class CsvFile(TabularFile):
 
     def __init__(self, stream: BinaryIO, scan: _Scan, layout: Layout):
         super().__init__(stream, scan, layout)
+        if scan.long_line is not None:
+            raise self._too_long(scan.long_line)
+        # The length of the record being read, across the physical lines a quoted value
+        # spans (an unclosed quote would otherwise read the rest of the file as one value).
+        self._record_chars = 0
         # utf-8-sig reads UTF-8 with or without BOM; Windows-1252 is what Excel writes in
         # « CSV (séparateur : point-virgule) » on a French Windows.
         self.encoding = "utf-8-sig" if scan.utf8 else "cp1252"
@@ -295,29 +337,41 @@ class CsvFile(TabularFile):
             io.BufferedReader(_Raw(self.stream), CHUNK), encoding=self.encoding, newline=""
         )
 
-    @staticmethod
-    def _physical_lines(text: io.TextIOWrapper) -> Iterator[str]:
+    def _physical_lines(self, text: io.TextIOWrapper) -> Iterator[str]:
         while line := text.readline(MAX_LINE_CHARS + 2):  # + \r\n
             if len(line) > MAX_LINE_CHARS and len(line.rstrip("\r\n")) > MAX_LINE_CHARS:
                 raise _LineTooLong
+            self._record_chars += len(line)
+            if self._record_chars > MAX_LINE_CHARS + 2:
+                raise _LineTooLong
             yield line
+
+    def _too_long(self, number: int) -> FileRefused:
+        if number == 1:
+            return FileRefused(
+                f"La ligne d'en-tête dépasse {MAX_LINE_CHARS} caractères : ce n'est pas "
+                f"{self.layout.file_noun}.",
+                line=1,
+            )
+        return FileRefused(
+            f"La ligne {number} dépasse {MAX_LINE_CHARS} caractères : ce n'est pas "
+            f"{self.layout.line_noun}.",
+            line=number,
+        )
 
     def _detect_delimiter(self) -> str:
         """`;` or `,`: the one the header line holds more of (outside quotes)."""
         text = self._text()
         try:
             for line in self._physical_lines(text):
+                self._record_chars = 0
                 if line.strip():
                     unquoted = line.split('"')[::2]
                     semicolons = sum(part.count(";") for part in unquoted)
                     commas = sum(part.count(",") for part in unquoted)
                     return ";" if semicolons >= commas else ","
         except _LineTooLong:
-            raise FileRefused(
-                f"La ligne d'en-tête dépasse {MAX_LINE_CHARS} caractères : ce n'est pas "
-                f"{self.layout.file_noun}.",
-                line=1,
-            ) from None
+            raise self._too_long(1) from None
         except UnicodeDecodeError:
             raise self._undecodable(1) from None
         finally:
@@ -338,21 +392,18 @@ class CsvFile(TabularFile):
         try:
             while True:
                 number += 1
+                self._record_chars = 0
                 try:
                     record = next(reader)
                 except StopIteration:
                     return
                 except _LineTooLong:
-                    raise FileRefused(
-                        f"La ligne {number} dépasse {MAX_LINE_CHARS} caractères : ce n'est pas "
-                        f"{self.layout.line_noun}.",
-                        line=number,
-                    ) from None
+                    raise self._too_long(number) from None
                 except UnicodeDecodeError:
                     raise self._undecodable(number) from None
                 except csv.Error as error:
                     raise FileRefused(
-                        f"Ligne {number} illisible en CSV ({error}).", line=number
+                        f"Ligne {number} illisible en CSV ({_csv_problem(error)}).", line=number
                     ) from None
                 yield number, record
         finally:
@@ -392,19 +443,12 @@ class XlsxFile(TabularFile):
             raise
 
     def _check_archive(self) -> None:
-        self.stream.seek(0)
+        """Before openpyxl opens anything: a ZIP bomb, a DTD (billion laughs), an archive
+        that is not a workbook."""
         try:
-            with zipfile.ZipFile(self.stream) as archive:
-                inflated = sum(info.file_size for info in archive.infolist())
-        except zipfile.BadZipFile:
-            raise FileRefused(
-                "Le classeur XLSX est endommagé : il ne peut pas être ouvert."
-            ) from None
-        if inflated > XLSX_MAX_UNCOMPRESSED:
-            raise FileRefused(
-                "Le classeur XLSX est trop volumineux une fois décompressé : enregistrez-le au "
-                "format CSV."
-            )
+            uploads.inspect_zip(self.stream, kind="xlsx", max_uncompressed=XLSX_MAX_UNCOMPRESSED)
+        except uploads.UploadRefused as refused:
+            raise FileRefused(*refused.problems) from None
 
     def close(self) -> None:
         self.workbook.close()
@@ -449,7 +493,7 @@ def _check_content(kind: str, scan: _Scan) -> None:
     if b"\x00" in head or head.startswith(b"%PDF"):
         raise FileRefused(
             "Le contenu du fichier ne correspond pas à son extension .csv : ce n'est pas un "
-            "fichier texte."
+            f"fichier texte, c'est {uploads.describe(head)}."
         )
 
 

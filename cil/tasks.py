@@ -38,3 +38,20 @@ def purge_personal_data() -> dict[str, dict[str, int]]:
     from cil import retention
 
     return retention.purge_all()
+
+
+@shared_task(ignore_result=True)
+def relay_outbox() -> dict[str, int]:
+    """Publish the jobs asked for while the broker was down, or lost by it (cil/outbox.py).
+    Celery beat, every 20 seconds."""
+    from cil import outbox
+
+    return outbox.relay()
+
+
+@shared_task
+def purge_outbox() -> int:
+    """Delete the outbox's ended jobs after CIL_OUTBOX_RETENTION_DAYS. Daily (beat)."""
+    from cil import outbox
+
+    return outbox.purge()

@@ -11,6 +11,7 @@ conference scope is active. The scope is opened in three places only:
 """
 
 from contextlib import contextmanager
+from functools import partial
 
 import celery
 from django.contrib.auth.views import redirect_to_login
@@ -18,7 +19,7 @@ from django.http import Http404
 from django.urls import Resolver404, resolve
 from django_scopes import scope, scopes_disabled
 
-from cil.models import Access, Conference
+from cil.models import Conference, Role
 
 
 @contextmanager
@@ -77,12 +78,14 @@ class ConferenceMiddleware:
         if conference is None:
             raise Http404("Conférence introuvable.")
         with conference_scope(conference):
-            access = (
-                Access.objects.filter(user=request.user, is_active=True)
-                .prefetch_related("roles")
-                .first()
+            # One query for the access and its roles (every page runs it).
+            granted = list(
+                Role.objects.filter(access__user=request.user, access__is_active=True)
+                .select_related("access")
+                .order_by("name")
             )
-            roles = frozenset(role.name for role in access.roles.all()) if access else frozenset()
+            access = granted[0].access if granted else None
+            roles = frozenset(role.name for role in granted)
             if not roles:
                 raise Http404("Conférence introuvable.")
             request.conference = conference
@@ -105,5 +108,8 @@ class ConferenceTask(celery.Task):
         conference_id = kwargs.get("conference_id")
         if not isinstance(conference_id, int):
             raise TypeError(f"{self.name} attend un argument nommé conference_id (entier).")
+        from cil import outbox
+
         with conference_scope(conference_id):
-            return super().__call__(*args, **kwargs)
+            # Once per outbox message, however often the broker delivers it (cil/outbox.py).
+            return outbox.run_once(self, partial(super().__call__, *args, **kwargs))

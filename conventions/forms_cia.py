@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from dsfr.forms import DsfrBaseForm
 
+from cil.concurrency import VersionedForm
 from conventions.models import GapCategory
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -74,7 +75,7 @@ class ConventionCreateForm(DsfrBaseForm):
         return cleaned
 
 
-class VersionForm(DsfrBaseForm):
+class VersionForm(VersionedForm, DsfrBaseForm):
     title = forms.CharField(label="Intitulé", max_length=255)
     effective_from = forms.DateField(label="Prend effet le", widget=DATE_INPUT)
     purpose = forms.CharField(

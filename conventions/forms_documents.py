@@ -4,6 +4,8 @@ from django import forms
 from django.conf import settings
 from dsfr.forms import DsfrBaseForm
 
+from cil import uploads
+
 # A PDF's header must appear within its first 1024 bytes (ISO 32000-1 §7.5.2, as readers
 # tolerate it); what the browser says the content type is does not count.
 PDF_MAGIC = b"%PDF-"
@@ -27,12 +29,18 @@ class VerificationForm(DsfrBaseForm):
         )
         if upload.size > limit:
             raise too_big
+        head = uploads.head_of(upload)  # what it is, before reading it whole
+        if PDF_MAGIC not in head[:1024]:
+            raise forms.ValidationError(
+                [
+                    "Le fichier n'est pas un document PDF.",
+                    f"Son contenu : {uploads.describe(head)}.",
+                ]
+            )
         upload.seek(0)
         data = upload.read(limit + 1)  # bounded: the declared size is not trusted
         if len(data) > limit:
             raise too_big
-        if PDF_MAGIC not in data[:1024]:
-            raise forms.ValidationError("Le fichier n'est pas un document PDF.")
         self.pdf_bytes = data
         return upload
 

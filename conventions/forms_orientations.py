@@ -7,10 +7,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from dsfr.forms import DsfrBaseForm
 
+from cil import uploads
 from conventions import circuit
 from conventions.services_orientations import (
     BODY_MAX,
     COMMENT_MAX,
+    MAX_ATTACHMENT_BYTES,
     START_EMPTY,
     START_IN_FORCE,
     START_OUTLINE,
@@ -182,7 +184,16 @@ def _field_for(spec: circuit.StepField) -> forms.Field:
 
 
 def _pdf_validator(upload) -> None:
-    check_pdf(upload)
+    try:
+        check_pdf(upload)
+    except ValidationError as error:
+        if upload.size > MAX_ATTACHMENT_BYTES or uploads.extension_of(upload.name) != "pdf":
+            raise
+        # The content is the problem: say what it is (cil/uploads.py).
+        head = uploads.head_of(upload)
+        raise ValidationError(
+            [*error.messages, f"Son contenu : {uploads.describe(head)}."]
+        ) from None
 
 
 def step_form_class(step: circuit.Transition) -> type[StepForm]:

@@ -9,7 +9,6 @@ import hashlib
 import json
 import uuid
 from datetime import date
-from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -17,6 +16,7 @@ from django.utils import timezone
 
 from cil import audit
 from cil.models import AuditAction, Conference, Role, User
+from cil.outbox import enqueue_on_commit
 from cil.permissions import has_permission
 from conventions import circuit
 from conventions.circuit import State
@@ -667,10 +667,8 @@ def orientation_transition_apply(
         changes={"état": [before, State(document.state).label]}
         | ({"motif": [None, comment]} if comment else {}),
     )
-    transaction.on_commit(
-        partial(
-            send_orientation_step_email.delay, conference_id=conference.pk, transition_id=row.pk
-        )
+    enqueue_on_commit(
+        send_orientation_step_email, conference_id=conference.pk, transition_id=row.pk
     )
     return row
 

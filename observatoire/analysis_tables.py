@@ -19,6 +19,10 @@ class Hidden:
     def __str__(self) -> str:
         return SECRET
 
+    def __reduce__(self) -> str:
+        # Unpickled (observatoire.cache) as the same object, so that `is HIDDEN` holds.
+        return "HIDDEN"
+
 
 HIDDEN = Hidden()
 

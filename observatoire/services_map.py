@@ -14,6 +14,7 @@ from django.db import transaction
 from cil import audit
 from cil.models import AuditAction, Commune, Conference
 from cil.tenancy import conference_scope
+from observatoire import cache as observatoire_cache
 from observatoire.maps import geojson
 from observatoire.maps.projection import bounds, count_positions, simplify_geometry
 from observatoire.models import CommuneBoundary, TerritoryMap
@@ -98,4 +99,5 @@ def territory_map_upload(
                     "remplacement": not created,
                 },
             )
+            observatoire_cache.bump(conference.pk)
     return report

@@ -5,6 +5,7 @@ from django.db import transaction
 
 from cil import audit
 from cil.models import AuditAction, Conference, User
+from observatoire import cache as observatoire_cache
 from observatoire.models import ObservatoireSettings
 
 FIELDS = ["delai_anormalement_long_mois", "delai_source"]
@@ -51,4 +52,5 @@ def observatoire_settings_set(
             object_repr="Paramètres de l'observatoire",
             changes=changes,
         )
+        observatoire_cache.bump(conference.pk)
     return settings

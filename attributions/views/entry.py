@@ -16,6 +16,7 @@ from attributions.api.serializers import attribution_document
 from attributions.exports import csv_response, xlsx_response
 from attributions.forms import AttributionFilterForm, AttributionForm
 from cil.access_journal import describe_filters, journal_household_access
+from cil.concurrency import EditConflict, instance_fingerprint
 from cil.models import AccessChannel
 from cil.permissions import has_permission
 from cil.views.decorators import requires
@@ -125,7 +126,10 @@ def _journal_line(request, attribution, what: str) -> None:
 def _form(request, attribution=None):
     return AttributionForm(
         request.POST or None,
-        initial=AttributionForm.initial_from(attribution)
+        initial={
+            **AttributionForm.initial_from(attribution),
+            "fingerprint": instance_fingerprint(attribution, services.AUDITED_FIELDS),
+        }
         if attribution
         else {"nb_enfants_moins_14": 0},
         conference=request.conference,
@@ -192,8 +196,9 @@ def attribution_edit(request, attribution_id):
                 raw=form.raw,
                 attribution=attribution,
                 acting_bailleur_id=request.user.organisation_id,
+                fingerprint=form.submitted_fingerprint,
             )
-        except services.RowInvalid as error:
+        except (services.RowInvalid, EditConflict) as error:
             apply_service_errors(form, error)
         else:
             messages.success(request, f"L'attribution {attribution.reference} est modifiée.")

@@ -7,6 +7,8 @@ from django import forms
 from django.conf import settings
 from dsfr.forms import DsfrBaseForm
 
+from cil import uploads
+from cil.concurrency import VersionedForm
 from cil.governance.models import (
     BodyKind,
     ItemKind,
@@ -14,7 +16,7 @@ from cil.governance.models import (
     QuorumComparison,
     Rhythm,
 )
-from cil.governance.services.agenda import ACCEPTED
+from cil.governance.services.agenda import ACCEPTED, MAX_ATTACHMENT_BYTES
 from cil.governance.services.minutes import BODY_MAX
 from cil.governance.services.votes import TEXT_MAX
 from cil.models import College
@@ -113,7 +115,7 @@ def aware(day, moment: time | None) -> datetime | None:
     return datetime.combine(day, moment, tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
-class MeetingForm(DsfrBaseForm):
+class MeetingForm(VersionedForm, DsfrBaseForm):
     body = forms.ChoiceField(label="Instance", required=False)
     title = forms.CharField(label="Intitulé", max_length=255)
     day = forms.DateField(label="Date", widget=DATE_INPUT)
@@ -244,6 +246,17 @@ class AttachmentForm(DsfrBaseForm):
 
     def clean_document(self):
         return self.documents.get(self.cleaned_data.get("document") or "")
+
+    def clean_file(self):
+        """What the service's first-bytes check cannot see: a ZIP bomb or a DTD inside an
+        office document, a text of megabyte lines (cil/uploads.py)."""
+        upload = self.cleaned_data.get("file")
+        if upload:
+            try:
+                uploads.check_attachment(upload, limit=MAX_ATTACHMENT_BYTES)
+            except uploads.UploadRefused as refused:
+                raise forms.ValidationError(refused.problems) from None
+        return upload
 
     def clean(self):
         cleaned = super().clean()

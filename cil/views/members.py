@@ -5,6 +5,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cil import selectors, services
+from cil.concurrency import instance_fingerprint
 from cil.forms import MembershipAddForm, MembershipEditForm, RepresentativeForm
 from cil.views.decorators import requires
 from cil.views.forms import apply_service_errors
@@ -45,17 +46,26 @@ def member_edit(request, membership_id):
     membership = selectors.access_membership(membership_id=membership_id)
     form = MembershipEditForm(
         request.POST or None,
-        initial={"college": membership.college, "voting_right": membership.voting_right},
+        initial={
+            "college": membership.college,
+            "voting_right": membership.voting_right,
+            "fingerprint": instance_fingerprint(membership, services.MEMBERSHIP_FIELDS),
+        },
     )
     if request.method == "POST" and form.is_valid():
-        services.membership_update(
-            conference=request.conference,
-            actor=request.user,
-            membership=membership,
-            **form.cleaned_data,
-        )
-        messages.success(request, "Le membre a été mis à jour.")
-        return redirect("member_list", conference_slug=request.conference.slug)
+        try:
+            services.membership_update(
+                conference=request.conference,
+                actor=request.user,
+                membership=membership,
+                fingerprint=form.submitted_fingerprint,
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, "Le membre a été mis à jour.")
+            return redirect("member_list", conference_slug=request.conference.slug)
     return TemplateResponse(
         request,
         "cil/member_form.html",
@@ -109,6 +119,9 @@ def _representative_form(request, *, membership, representative):
     initial = {}
     if representative is not None:
         initial = {name: getattr(representative, name) for name in services.REPRESENTATIVE_FIELDS}
+        initial["fingerprint"] = instance_fingerprint(
+            representative, services.REPRESENTATIVE_FIELDS
+        )
     form = RepresentativeForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -117,6 +130,7 @@ def _representative_form(request, *, membership, representative):
                 actor=request.user,
                 membership=membership,
                 representative=representative,
+                fingerprint=form.submitted_fingerprint,
                 **form.cleaned_data,
             )
         except ValidationError as error:

@@ -4,6 +4,8 @@ from django.template import loader
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
+from cil import outage
+
 
 @require_GET
 def accessibility(request):
@@ -50,5 +52,8 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
+    # Called inside Django's `except` block: a database outage answers 503 (cil/outage.py).
+    if outage.current_exception_is_outage():
+        return outage.service_unavailable(request)
     # No context processors: the error may come from the database they query.
     return HttpResponseServerError(loader.render_to_string("errors/500.html"))

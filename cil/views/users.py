@@ -41,7 +41,13 @@ def user_invite(request):
 @requires("users.manage")
 def user_edit(request, access_id):
     access = selectors.access_user_access(access_id=access_id)
-    form = RolesForm(request.POST or None, initial={"roles": [r.name for r in access.roles.all()]})
+    form = RolesForm(
+        request.POST or None,
+        initial={
+            "roles": [r.name for r in access.roles.all()],
+            "fingerprint": services.access_fingerprint(access),
+        },
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.access_set_roles(
@@ -49,6 +55,7 @@ def user_edit(request, access_id):
                 actor=request.user,
                 access=access,
                 roles=form.cleaned_data["roles"],
+                fingerprint=form.submitted_fingerprint,
             )
         except ValidationError as error:
             apply_service_errors(form, error)

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from cil import audit
 from cil.models import AuditAction, Conference
+from cil.outbox import enqueue_on_commit
 from conventions.models import DocumentStatus, GeneratedDocument
 from conventions.pdf import registry
 
@@ -66,14 +67,14 @@ def document_request(
             changes={"document": ["", document.title], "type": ["", document.get_kind_display()]},
         )
         conference_id, document_id = conference.pk, document.pk
-        transaction.on_commit(lambda: _queue(conference_id, document_id))
+        _queue(conference_id, document_id)
     return document
 
 
 def _queue(conference_id: int, document_id: int) -> None:
     from conventions.tasks_documents import generate_document
 
-    generate_document.delay(conference_id=conference_id, document_id=document_id)
+    enqueue_on_commit(generate_document, conference_id=conference_id, document_id=document_id)
 
 
 def _set(document: GeneratedDocument, **values) -> None:

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from cil import audit
+from cil import audit, concurrency
 from cil.models import AuditAction, Conference, User
 from conventions import selectors_cia as selectors
 from conventions import signing
@@ -74,6 +74,8 @@ def convention_create(
     """A new CIA with its initial version (a draft, effective from 1 January of its first
     year), the signatories pre-filled from the members."""
     _check_period(start_year, end_year)
+    # Two creations at once (double click): the second waits, then meets the first below.
+    concurrency.advisory_lock("convention", conference.pk)
     clash = selectors.overlapping_conventions(start_year, end_year).first()
     if clash is not None:
         # One convention per year: the bilan takes a year's objectives from one convention.
@@ -140,9 +142,14 @@ def version_update(
     effective_from: datetime.date,
     purpose: str = "",
     body: str = "",
+    fingerprint: str | None = None,
 ) -> ConventionVersion:
-    """Change the text of a draft version."""
+    """Change the text of a draft version. `fingerprint`: the edit form's
+    (cil/concurrency.py): a text changed meanwhile by someone else is not overwritten."""
     same_conference(conference, version)
+    concurrency.check_fields(
+        version, VERSION_FIELDS, fingerprint=fingerprint, conference=conference
+    )
     require_draft(version)
     _check_effective_from(version, effective_from)
     if version.kind == VersionKind.AVENANT and not purpose.strip():

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import path
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cil.concurrency import instance_fingerprint
 from cil.views.decorators import requires
 from conventions import selectors_cia as selectors
 from conventions import services_cia as services
@@ -26,7 +27,10 @@ def cia_version_edit(request, version_id):
     convention, version = draft_of(request, version_id)
     form = VersionForm(
         request.POST or None,
-        initial={f: getattr(version, f) for f in services.VERSION_FIELDS},
+        initial={
+            **{f: getattr(version, f) for f in services.VERSION_FIELDS},
+            "fingerprint": instance_fingerprint(version, services.VERSION_FIELDS),
+        },
     )
     return form_page(
         request,
@@ -35,6 +39,7 @@ def cia_version_edit(request, version_id):
             conference=request.conference,
             actor=request.user,
             version=version,
+            fingerprint=form.submitted_fingerprint,
             **form.cleaned_data,
         ),
         done=lambda _version: (

@@ -14,7 +14,10 @@ observatoire_data_changed = Signal()
 
 
 def data_changed(conference_id: int, kind: str, years) -> None:
+    from observatoire import cache
+
     years = sorted(set(years))
+    cache.bump(conference_id)  # the cached figures: a new generation, visible with the data
     transaction.on_commit(
         lambda: observatoire_data_changed.send(
             sender=None, conference_id=conference_id, kind=kind, years=years

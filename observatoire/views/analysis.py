@@ -14,6 +14,7 @@ from attributions.exports import csv_response, xlsx_response
 from cil.permissions import has_permission
 from cil.views.decorators import requires
 from observatoire import analysis, frames, selectors
+from observatoire import cache as observatoire_cache
 
 
 @dataclass
@@ -43,6 +44,16 @@ def _year(request, years: list[int], default: int | None) -> int:
 
 
 def _page_data(request) -> PageData:
+    """Every figure of the page, cached per data generation (observatoire/cache.py); the
+    key holds the year asked and whether secrecy applies, all the figures depend on."""
+    detail = selectors.sees_detail(request.roles)
+    parts = (request.GET.get("annee"), detail, settings.CIL_SECRECY_THRESHOLD)
+    return observatoire_cache.cached(
+        request.conference, "analysis", parts, lambda: _compute_page_data(request)
+    )
+
+
+def _compute_page_data(request) -> PageData:
     """Every figure of the page: three frames (one query each) and a few small reads, then
     pandas. The number of queries does not depend on the number of rows."""
     conference = request.conference

@@ -15,6 +15,8 @@ from observatoire import commune_figures as cf
 from observatoire import commune_text as text
 from observatoire import selectors_communes as selectors
 from observatoire.maps.svg import MISSING, Area, locator
+from observatoire.territory_figures import territory_figures
+from observatoire.territory_figures import years as cached_years
 from observatoire.views.territory_map import chosen_year
 
 
@@ -31,10 +33,10 @@ def _cell(figure: cf.Figure | None, formatter, threshold: int) -> dict:
 @requires("observatoire.view")
 def commune_list(request):
     conference, roles = request.conference, request.roles
-    years = selectors.years()
+    years = cached_years(conference)
     year = chosen_year(request, years)
-    data = selectors.territory_data(conference, [year])
-    figures = selectors.figures_for_year(data, year, roles=roles, offer=False)
+    data = territory_figures(conference, [year], roles=roles, offer=False)
+    figures = data.by_year[year]
     threshold = settings.CIL_SECRECY_THRESHOLD
     rows = [
         {
@@ -102,13 +104,11 @@ def _locator(conference, commune: Commune, year: int) -> str | None:
 def commune_detail(request, insee: str):
     conference, roles = request.conference, request.roles
     commune = selectors.access_commune(insee=insee)
-    years = selectors.years()
+    years = cached_years(conference)
     year = chosen_year(request, years)
     trend_years = sorted(years)
-    data = selectors.territory_data(conference, trend_years)
-    by_year = {
-        y: selectors.figures_for_year(data, y, roles=roles)[commune.insee] for y in trend_years
-    }
+    data = territory_figures(conference, trend_years, roles=roles)
+    by_year = {y: data.by_year[y][commune.insee] for y in trend_years}
     entry = by_year[year]
     threshold = settings.CIL_SECRECY_THRESHOLD
     name = commune.name
@@ -186,7 +186,7 @@ def commune_detail(request, insee: str):
             "pressure": text.pressure_sentence(name, year, entry[cf.PRESSURE], threshold=threshold),
         }
     offer = None
-    millesime, _dwellings = data.dwellings(year)
+    millesime = data.millesime(year)
     if millesime is not None:
         offer = text.offer_sentence(name, millesime, entry[cf.DWELLINGS], entry[cf.DWELLINGS_QPV])
 
@@ -204,7 +204,7 @@ def commune_detail(request, insee: str):
         "locator": _locator(conference, commune, year),
         "aggregate_only": not selectors.sees_detail(roles),
         "threshold": threshold,
-        "bilan_pending": data.bilan(year) is None,
+        "bilan_pending": year in data.bilan_pending,
         "breadcrumb_links": [
             (
                 reverse("observatoire_communes", kwargs={"conference_slug": conference.slug}),

@@ -11,7 +11,6 @@ import json
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
@@ -20,6 +19,7 @@ from django.urls import path, reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
+from cil import cache as tolerant_cache
 from cil.tenancy import public_conference_view
 from cil.views.decorators import requires
 from observatoire.opendata import catalogue, rendering, selectors, services
@@ -246,7 +246,7 @@ def opendata_file(request, conference_slug: str, dataset: str, year: int, fmt: s
     chosen = selectors.access_published(key=dataset, year=year)
     published_at = selectors.published_years(chosen.key)[year]
     key = f"opendata:{conference.pk}:{chosen.key}:{year}:{published_at.timestamp()}"
-    lines = cache.get_or_set(
+    lines = tolerant_cache.get_or_compute(
         key, lambda: chosen.build(YearData(conference, year)), TABLE_CACHE_SECONDS
     )
     filename = f"{chosen.key}-{conference.slug}-{year}.{fmt}"

@@ -10,6 +10,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods
 from dsfr.forms import DsfrBaseForm
 
+from cil import uploads
 from cil.permissions import has_permission
 from cil.views.decorators import requires
 from observatoire import selectors_communes as selectors
@@ -24,6 +25,8 @@ from observatoire.maps.catalogue import (
     INDICATORS,
 )
 from observatoire.maps.svg import Area, choropleth
+from observatoire.territory_figures import territory_figures
+from observatoire.territory_figures import years as cached_years
 
 
 def chosen_year(request, years: list[int]) -> int:
@@ -115,9 +118,10 @@ def _map(rows: list[dict], geometries: dict[str, dict], indicator, method: str, 
 @requires("observatoire.view")
 def territory_map_page(request):
     conference, roles = request.conference, request.roles
-    years = selectors.years()
+    years = cached_years(conference)
     year = chosen_year(request, years)
-    data = selectors.territory_data(conference, [year])
+    # Which data exist (cheap, cached with the figures without demands nor offer).
+    data = territory_figures(conference, [year], roles=roles, demand=False, offer=False)
     available = _available(data)
     key = request.GET.get("indicateur", DEFAULT_INDICATOR)
     indicator = INDICATORS.get(key) if key in {i.key for i in available} else None
@@ -126,13 +130,10 @@ def territory_map_page(request):
     if method not in CLASS_METHODS:
         method = DEFAULT_METHOD
     threshold = selectors.secrecy_threshold(roles)
-    figures = selectors.figures_for_year(
-        data,
-        year,
-        roles=roles,
-        demand=indicator.needs == "demandes",
-        offer=indicator.needs == "logements",
-    )
+    demand, offer = indicator.needs == "demandes", indicator.needs == "logements"
+    if demand or offer:
+        data = territory_figures(conference, [year], roles=roles, demand=demand, offer=offer)
+    figures = data.by_year[year]
 
     rows = _rows(conference, data.communes, figures, indicator, year, threshold)
     geometries = selectors.boundaries()
@@ -177,6 +178,12 @@ def boundaries_upload(request):
         try:
             if upload.size > limit:  # refused before reading it in memory
                 raise geojson.BoundariesError([geojson.too_big(upload.size, limit)])
+            try:  # its extension and first bytes (cil/uploads.py), before parsing
+                uploads.check_json_upload(upload, extensions=("geojson", "json"))
+            except uploads.UploadRefused as refused:
+                raise geojson.BoundariesError(
+                    [geojson.Issue("$", problem) for problem in refused.problems]
+                ) from None
             report = services_map.territory_map_upload(
                 conference=conference,
                 actor=request.user,

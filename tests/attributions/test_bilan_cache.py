@@ -4,7 +4,6 @@ import json
 import threading
 import time
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
@@ -13,6 +12,7 @@ from django_scopes.exceptions import ScopeError
 
 from attributions import bilan_cache, bilan_data, bilan_tasks, services
 from attributions.models import Attribution, BilanResult
+from cil.models import OutboxMessage
 from cil.tenancy import conference_scope
 from tests.attributions.factories import row, territory
 
@@ -157,19 +157,19 @@ def test_a_stored_document_is_updated_in_place(world):
 
 
 def test_without_eager_tasks_one_task_is_queued(
-    world, settings, monkeypatch, django_capture_on_commit_callbacks
+    world, settings, django_capture_on_commit_callbacks
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # through the outbox (cil/outbox.py)
     cache.clear()
-    queued = []
-    monkeypatch.setattr(
-        bilan_tasks, "compute_bilan", SimpleNamespace(delay=lambda **kwargs: queued.append(kwargs))
-    )
     conference = world["conference"]
     with django_capture_on_commit_callbacks(execute=True):
         assert bilan_cache.get_bilan(conference, 2025) is None  # « calcul en cours »
         assert bilan_cache.get_bilan(conference, 2025) is None  # the page polls: not queued again
-    assert queued == [{"conference_id": conference.pk, "year": 2025}]
+    with conference_scope(conference):
+        queued = list(OutboxMessage.objects.values_list("task_name", "kwargs"))
+    assert queued == [
+        (bilan_tasks.compute_bilan.name, {"conference_id": conference.pk, "year": 2025})
+    ]
     assert stored_years(conference) == set()
 
 

@@ -4,7 +4,6 @@ place; reminders N days before (never twice); the tracked link's first opening."
 
 import logging
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -16,6 +15,7 @@ from cil.governance.models import Convocation, ConvocationKind, Meeting, Meeting
 from cil.governance.selectors import recipients, settings_of
 from cil.governance.services.common import fail, lock_meeting, require
 from cil.models import AuditAction, Conference, User
+from cil.outbox import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -99,14 +99,12 @@ def convocations_send(*, conference: Conference, actor: User | None, meeting: Me
         (emails.RECTIFICATIF, todo["corrected"]),
     ):
         if rows:
-            transaction.on_commit(
-                partial(
-                    send_meeting_emails.delay,
-                    conference_id=conference.pk,
-                    meeting_id=meeting.pk,
-                    convocation_ids=[c.pk for c in rows],
-                    purpose=purpose,
-                )
+            enqueue_on_commit(
+                send_meeting_emails,
+                conference_id=conference.pk,
+                meeting_id=meeting.pk,
+                convocation_ids=[c.pk for c in rows],
+                purpose=purpose,
             )
     before = meeting.get_state_display()
     if meeting.state == MeetingState.PREPARATION:

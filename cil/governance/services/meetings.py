@@ -1,15 +1,15 @@
 """The conference's rules, its bodies and its sessions (dates, places, state)."""
 
 from datetime import datetime
-from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
 
-from cil import audit
+from cil import audit, concurrency
 from cil.governance.models import Body, GovernanceSettings, Meeting, MeetingState
 from cil.governance.services.common import fail, lock_meeting, require, same_conference
 from cil.models import AuditAction, Conference, Membership, User
+from cil.outbox import enqueue_on_commit
 
 SETTINGS_FIELDS = [
     "quorum_numerator",
@@ -193,14 +193,21 @@ def meeting_update(
     place: str = "",
     video_url: str = "",
     chairs: str = "",
+    fingerprint: str | None = None,
 ) -> Meeting:
     """Change a session before it is closed. A change of date, time or place after the
     convocations raises the session's sequence: the convocations page then offers to send
-    the corrected convocation."""
+    the corrected convocation. `fingerprint`: the edit form's (cil/concurrency.py)."""
     require(actor, "sessions.manage")
     meeting = lock_meeting(conference, meeting)
     if not meeting.is_open:
         _not_open(meeting)
+    concurrency.verify(
+        meeting,
+        fingerprint=fingerprint,
+        current=lambda obj: concurrency.instance_fingerprint(obj, MEETING_FIELDS),
+        conference=conference,
+    )
     before = audit.snapshot(meeting, MEETING_FIELDS)
     calendar_before = tuple(getattr(meeting, name) for name in CALENDAR_FIELDS)
     meeting.title, meeting.starts_at, meeting.ends_at = title, starts_at, ends_at
@@ -252,14 +259,12 @@ def meeting_cancel(
     )
     sent = list(meeting.convocations.filter(sent_at__isnull=False).values_list("pk", flat=True))
     if sent:
-        transaction.on_commit(
-            partial(
-                send_meeting_emails.delay,
-                conference_id=conference.pk,
-                meeting_id=meeting.pk,
-                convocation_ids=sent,
-                purpose="annulation",
-            )
+        enqueue_on_commit(
+            send_meeting_emails,
+            conference_id=conference.pk,
+            meeting_id=meeting.pk,
+            convocation_ids=sent,
+            purpose="annulation",
         )
     return meeting
 

@@ -7,6 +7,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from cil.concurrency import instance_fingerprint
 from cil.governance import ics, selectors
 from cil.governance.forms import CancelForm, MeetingForm
 from cil.governance.models import Body
@@ -98,12 +99,20 @@ def meeting_edit(request, meeting_id):
     meeting = selectors.access_meeting(meeting_id=meeting_id)
     if "edit" not in abilities_of(request, meeting):
         return not_now(request, meeting, "edit")
-    form = MeetingForm(post_data(request), editing=True, initial=MeetingForm.initial_from(meeting))
+    initial = {
+        **MeetingForm.initial_from(meeting),
+        "fingerprint": instance_fingerprint(meeting, services.MEETING_FIELDS),
+    }
+    form = MeetingForm(post_data(request), editing=True, initial=initial)
     if request.method == "POST" and form.is_valid():
         sequence = meeting.sequence
         try:
             meeting = services.meeting_update(
-                conference=request.conference, actor=request.user, meeting=meeting, **form.values()
+                conference=request.conference,
+                actor=request.user,
+                meeting=meeting,
+                fingerprint=form.submitted_fingerprint,
+                **form.values(),
             )
         except ValidationError as error:
             apply_service_errors(form, error)

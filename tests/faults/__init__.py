@@ -1,0 +1,1 @@
+"""Fault-injection tests: broker and database outages, worker loss, concurrent writers."""
