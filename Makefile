@@ -26,7 +26,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 
 .PHONY: help install demo run worker beat test quality lint format-check migrations-check \
-	deploy-check security bandit pip-audit pytest format services system-deps lock bench clean
+	deploy-check security bandit pip-audit pytest format services system-deps lock bench proof clean
 
 help:
 	@echo "Cibles principales :"
@@ -42,6 +42,7 @@ help:
 	@echo "  make format    reformate le code et applique les corrections automatiques de ruff"
 	@echo "  make lock      régénère requirements.lock depuis pyproject.toml"
 	@echo "  make bench     exécute les bancs d'essai de bench/"
+	@echo "  make proof     affiche toutes les mesures de preuve (sécurité, pannes, charge, accessibilité)"
 	@echo "  make clean     supprime .venv, les caches et les fichiers générés (garde var/cil.sqlite3)"
 
 # --- Installation ---------------------------------------------------------------------
@@ -182,6 +183,11 @@ bench: install services
 	  fi; \
 	done; \
 	if [ $$found -eq 0 ]; then echo "Aucun banc d'essai exécutable dans bench/."; fi
+
+# Every figure of the proof under load, faults and hostile input, in one run (scripts/proof;
+# PROOF_SKIP_LOAD=1 leaves out the ten-minute load run).
+proof: install services system-deps
+	@scripts/proof
 
 # --- Cleaning -------------------------------------------------------------------------
 
