@@ -12,6 +12,7 @@ from django_scopes.exceptions import ScopeError
 
 from attributions import bilan_cache, bilan_data, bilan_tasks, services
 from attributions.models import Attribution, BilanResult
+from cil.celery import app as celery_app
 from cil.models import OutboxMessage
 from cil.tenancy import conference_scope
 from tests.attributions.factories import row, territory
@@ -156,10 +157,21 @@ def test_a_stored_document_is_updated_in_place(world):
         assert BilanResult.objects.get().document["format"] == "bilan/v1"
 
 
+@pytest.fixture
+def queued_for_a_worker(settings):
+    """Tasks go through the outbox (cil/outbox.py), as with a broker. Celery's own
+    configuration too: once set (by another test's fixture), app.conf keeps its value
+    whatever the Django setting says."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    yield
+    celery_app.conf.task_always_eager = eager
+
+
 def test_without_eager_tasks_one_task_is_queued(
-    world, settings, django_capture_on_commit_callbacks
+    world, queued_for_a_worker, django_capture_on_commit_callbacks
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = False  # through the outbox (cil/outbox.py)
     cache.clear()
     conference = world["conference"]
     with django_capture_on_commit_callbacks(execute=True):
