@@ -242,3 +242,18 @@ def record(figures: dict) -> None:
     if path:
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(figures, ensure_ascii=False) + "\n")
+
+
+def media_on_disk(settings, tmp_path):
+    """Uploaded files on disk under tmp_path, where the worker subprocess reads them too."""
+    media = tmp_path / "media"
+    media.mkdir()
+    settings.MEDIA_ROOT = str(media)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(media)},
+        },
+    }
+    return media

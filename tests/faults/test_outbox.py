@@ -28,6 +28,7 @@ from tests.faults.support import (
     Worker,
     broker_mode,
     mails_to,
+    media_on_disk,
     outbox_statuses,
     record,
     timed,
@@ -45,16 +46,7 @@ MAX_SECONDS = 5
 @pytest.fixture
 def lab(tmp_path, settings):
     """Broker mode on a private Redis, files on disk shared with the worker subprocess."""
-    media = tmp_path / "media"
-    media.mkdir()
-    settings.MEDIA_ROOT = str(media)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(media)},
-        },
-    }
+    media_on_disk(settings, tmp_path)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CIL_IMPORT_ASYNC_LINES = 20  # the uploaded file goes through a task
     server = RedisServer()

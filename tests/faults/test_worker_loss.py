@@ -23,6 +23,7 @@ from tests.faults.support import (
     RedisServer,
     Worker,
     broker_mode,
+    media_on_disk,
     outbox_statuses,
     record,
     wait_for,
@@ -36,16 +37,7 @@ LINES = 1500
 
 @pytest.fixture
 def lab(tmp_path, settings):
-    media = tmp_path / "media"
-    media.mkdir()
-    settings.MEDIA_ROOT = str(media)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(media)},
-        },
-    }
+    media_on_disk(settings, tmp_path)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     server = RedisServer()
     server.start()
