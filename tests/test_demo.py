@@ -23,6 +23,7 @@ from cil.roles import RoleName
 from cil.tenancy import conference_scope
 from cil.territory import parse_territory
 from cil.validators import siren_error
+from tests.celery_mode import tasks_for_a_worker
 
 SLUGS = ("agglo-val-de-seine", "cu-littoral-nord")
 
@@ -207,13 +208,8 @@ def test_the_demo_conventions_of_val_de_seine(monkeypatch, django_capture_on_com
 @pytest.fixture
 def worker_deployment(settings):
     """Settings of an instance whose Celery tasks go to a worker (not run eagerly)."""
-    from cil.celery import app
-
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    yield app
-    app.conf.task_always_eager = eager
+    with tasks_for_a_worker(settings) as app:
+        yield app
 
 
 @pytest.mark.django_db(transaction=True)

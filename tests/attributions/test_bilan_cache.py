@@ -12,10 +12,10 @@ from django_scopes.exceptions import ScopeError
 
 from attributions import bilan_cache, bilan_data, bilan_tasks, services
 from attributions.models import Attribution, BilanResult
-from cil.celery import app as celery_app
 from cil.models import OutboxMessage
 from cil.tenancy import conference_scope
 from tests.attributions.factories import row, territory
+from tests.celery_mode import tasks_for_a_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -162,11 +162,8 @@ def queued_for_a_worker(settings):
     """Tasks go through the outbox (cil/outbox.py), as with a broker. Celery's own
     configuration too: once set (by another test's fixture), app.conf keeps its value
     whatever the Django setting says."""
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    eager = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    yield
-    celery_app.conf.task_always_eager = eager
+    with tasks_for_a_worker(settings):
+        yield
 
 
 def test_without_eager_tasks_one_task_is_queued(
